@@ -1,0 +1,61 @@
+# Two commands for a newcomer (see README.md):
+#   make book   build the website into _build/html   (the main job)
+#   make test   run every test: package, notebooks, and a strict build of the site
+# Each creates .venv and installs what it needs on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+# The extras of pyproject.toml that a working copy needs (CPU TensorFlow, JAX for the
+# second backend, the book, the tests and JupyterLab).
+EXTRAS := cpu,jax,book,test,lab
+
+# Quiet TensorFlow's C++ start-up lines in every process (the kernels nbval and the book
+# start included); nntrain sets the same defaults when it is imported first.
+export TF_CPP_MIN_LOG_LEVEL  := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED        := 0
+# Offline machines: real data files in a `shared/datasets` folder beside the checkout are
+# used when NNTRAIN_DATA_DIR is not set (see nntrain.data for the order of sources).
+NNTRAIN_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
+export NNTRAIN_DATA_DIR
+
+NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
+
+.PHONY: all install book test test-package test-notebooks test-book lab clean
+
+all: book
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $@
+
+install: $(STAMP)
+
+# The website, at the scale of the `book` profile (override with NNTRAIN_PROFILE=...).
+book: $(STAMP)
+	NNTRAIN_PROFILE=$${NNTRAIN_PROFILE:-book} $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "The website is in _build/html/index.html"
+
+# Every test, at the scale of the `smoke` profile.
+test: test-package test-notebooks test-book
+
+test-package: $(STAMP)
+	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest tests
+
+test-notebooks: $(STAMP)
+	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+# A strict build of the site into _build/smoke, so it never mixes with the book's outputs.
+test-book: $(STAMP)
+	NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+clean:
+	rm -rf _build .pytest_cache

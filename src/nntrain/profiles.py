@@ -1,0 +1,176 @@
+"""Run profiles and the one call that prepares a notebook: :func:`setup`.
+
+One notebook serves three audiences, and the profile picks the scale:
+
+========  ==========================  ==================================  =================
+profile   where                       data and training                   budget (2-core CPU)
+========  ==========================  ==================================  =================
+smoke     CI, ``make test``           small stratified subsets, 1-3 epochs  about 30 s
+book      ``make book``, the website  subsets that show the effect         about 90 s
+full      Colab GPU/TPU labs          the full data sets, as published     minutes on a GPU
+========  ==========================  ==================================  =================
+
+The profile is read in exactly one place, :func:`get_profile`, from the environment
+variable ``NNTRAIN_PROFILE`` (default ``book``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+__all__ = ["PROFILES", "Profile", "get_profile", "setup"]
+
+ENV_VAR = "NNTRAIN_PROFILE"
+DEFAULT_PROFILE = "book"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The named sizes of one run profile.
+
+    Args:
+        name: ``"smoke"``, ``"book"`` or ``"full"``.
+        n_train: training examples per data set; ``None`` keeps every one the source has.
+        n_val: validation examples (for early stopping and model choice); ``None`` takes
+            :attr:`val_fraction` of the training pool.
+        n_test: test examples, touched only for the final numbers; ``None`` keeps the
+            whole official test split.
+        val_fraction: share of the training pool held out for validation when ``n_val``
+            is ``None``, and share for each of validation and test when a source has no
+            official test split.
+        epochs: default number of training epochs.
+        batch_size: default mini-batch size.
+        seeds: how many seeds a comparison averages over.
+        budget_s: the time one notebook should take on a 2-core CPU (a report, not a limit).
+        synthetic_ok: whether :func:`nntrain.data.load` may fall back to a labelled
+            synthetic stand-in when no real source can be reached.
+    """
+
+    name: str
+    n_train: int | None
+    n_val: int | None
+    n_test: int | None
+    epochs: int
+    batch_size: int
+    seeds: int
+    budget_s: float
+    synthetic_ok: bool = False
+    val_fraction: float = 0.15
+
+
+PROFILES: dict[str, Profile] = {
+    # CI and `make test`: enough data that every claim still holds, little enough that a
+    # notebook runs in about half a minute on two cores.
+    "smoke": Profile(
+        "smoke", n_train=1200, n_val=400, n_test=400, epochs=2, batch_size=64,
+        seeds=2, budget_s=30.0, synthetic_ok=True,
+    ),
+    # The website: 3,000 + 1,000 + 1,000 fits inside the offline 5,000-image MNIST subset.
+    "book": Profile(
+        "book", n_train=3000, n_val=1000, n_test=1000, epochs=10, batch_size=64,
+        seeds=3, budget_s=90.0,
+    ),
+    # Colab with an accelerator: everything, as the experiments were published.
+    "full": Profile(
+        "full", n_train=None, n_val=None, n_test=None, epochs=50, batch_size=64,
+        seeds=5, budget_s=1800.0, val_fraction=0.1,
+    ),
+}
+
+
+def get_profile(profile: str | Profile | None = None) -> Profile:
+    """Return the run profile named by ``profile``, or by ``$NNTRAIN_PROFILE``.
+
+    Args:
+        profile: a profile name, a :class:`Profile` (returned as is), or ``None`` to read
+            the environment variable ``NNTRAIN_PROFILE`` (default ``"book"``).
+
+    Raises:
+        ValueError: for a name that is not one of ``smoke``, ``book``, ``full``.
+
+    Example:
+        >>> get_profile("smoke").epochs
+        2
+    """
+    if isinstance(profile, Profile):
+        return profile
+    source = "profile"
+    if profile is None:
+        profile = os.environ.get(ENV_VAR, "").strip() or DEFAULT_PROFILE
+        source = ENV_VAR
+    if not isinstance(profile, str) or profile.lower() not in PROFILES:
+        raise ValueError(
+            f"`{source}` must be one of {sorted(PROFILES)}. Received: {source}={profile!r}"
+        )
+    return PROFILES[profile.lower()]
+
+
+def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:
+    """Prepare a notebook or script: seeds, determinism, quiet logs, plot style.
+
+    * seeds Python's ``random``, NumPy and the Keras backend (TensorFlow's global seed
+      included) with ``seed``, through :func:`keras.utils.set_random_seed`;
+    * turns on TensorFlow's deterministic ops, so the same seed gives the same numbers;
+    * silences TensorFlow's Python and absl loggers below ``ERROR``;
+    * applies the course's matplotlib style;
+    * returns the run profile (see :func:`get_profile`).
+
+    Args:
+        seed: a non-negative integer.
+        profile: a profile name or object; ``None`` reads ``$NNTRAIN_PROFILE``.
+
+    Returns:
+        The :class:`Profile` in force.
+
+    Example:
+        >>> import nntrain as nt
+        >>> cfg = nt.setup(seed=0, profile="smoke")
+        >>> cfg.name
+        'smoke'
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    cfg = get_profile(profile)
+
+    import keras
+
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    keras.utils.set_random_seed(int(seed))
+    _tensorflow_determinism()
+    _quiet_loggers()
+    _plot_style()
+    return cfg
+
+
+def _tensorflow_determinism() -> None:
+    """Ask TensorFlow (when it is installed) for deterministic kernels."""
+    try:
+        import tensorflow as tf
+    except ImportError:  # the JAX backend without TensorFlow: JAX on CPU is deterministic
+        return
+    tf.config.experimental.enable_op_determinism()
+
+
+def _quiet_loggers() -> None:
+    import logging
+
+    for name in ("tensorflow", "absl", "h5py", "jax._src.xla_bridge"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from absl import logging as absl_logging
+    except ImportError:
+        return
+    absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+def _plot_style() -> None:
+    import matplotlib.pyplot as plt
+
+    with resources.as_file(resources.files("nntrain") / "nntrain.mplstyle") as path:
+        plt.style.use(str(path))

