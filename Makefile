@@ -44,8 +44,11 @@ book: $(STAMP)
 # Every test, at the scale of the `smoke` profile.
 test: test-package test-notebooks test-book
 
+# The package's tests run under both Keras backends; the pipeline tests (which build books and
+# execute notebooks, whatever the backend) run once.
 test-package: $(STAMP)
-	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest tests
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py
 
 test-notebooks: $(STAMP)
 	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
