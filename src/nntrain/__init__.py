@@ -8,7 +8,13 @@ Every chapter and lab starts with::
 and then calls into the modules re-exported here. The modules are layered: a module only
 imports from the floors below it (see DESIGN.md).
 
-floor 1  profiles, data, descent   run profiles and seeding; data sets; plain gradient descent
+floor 1  profiles, data, descent, backprop   run profiles and seeding; data sets; gradient
+                                            descent in NumPy; a scalar autodiff engine
+floor 2  initializers, optimizers, schedules Keras initializers, optimizers written from
+                                            scratch, learning-rate schedules
+floor 3  models, diagnostics                 model builders; gradient, activation, update and
+                                            divergence monitors
+floor 4  training                            one run with a tidy record (``nt.train``)
 """
 
 import os as _os
@@ -21,9 +27,21 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # course prefers bit-for-bit reproducible numbers over the last few percent of speed.
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from . import data, descent, profiles  # noqa: E402
+from . import (  # noqa: E402
+    backprop,
+    data,
+    descent,
+    diagnostics,
+    initializers,
+    models,
+    optimizers,
+    profiles,
+    schedules,
+    training,
+)
 from .data import Dataset, DataUnavailableError, load  # noqa: E402
 from .profiles import PROFILES, Profile, get_profile, setup  # noqa: E402
+from .training import Run, train  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -32,10 +50,19 @@ __all__ = [
     "DataUnavailableError",
     "Dataset",
     "Profile",
+    "Run",
+    "backprop",
     "data",
     "descent",
+    "diagnostics",
     "get_profile",
+    "initializers",
     "load",
+    "models",
+    "optimizers",
     "profiles",
+    "schedules",
     "setup",
+    "train",
+    "training",
 ]

@@ -1,0 +1,202 @@
+"""One training run with a tidy record: :func:`train` and the :class:`Run` it returns.
+
+``train`` is ``model.compile`` + ``model.fit`` + ``model.evaluate`` with the course's
+conventions built in, so that a chapter's experiment is one line:
+
+* the loss and metrics follow the data's task (:func:`nntrain.models.loss_and_metrics`);
+* validation uses ``data.x_val``, never the test split; early stopping (``patience``) is
+  Keras's own ``EarlyStopping(restore_best_weights=True)`` on the validation loss;
+* a :class:`~nntrain.diagnostics.DivergenceGuard` always watches, so a diverging run
+  (a learning rate far too large) stops at once and says so instead of raising;
+* the test split is evaluated once, at the end, unless the run diverged;
+* epochs and batch size default to the run profile's (``$NNTRAIN_PROFILE``).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .data import Dataset
+from .diagnostics import DivergenceGuard
+from .models import compile_for
+from .profiles import Profile, get_profile
+
+__all__ = ["Run", "train"]
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """The record of one training run.
+
+    Attributes:
+        history: one row per epoch: ``epoch`` (counted from 1), then Keras's logs
+            (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ...).
+        test_metrics: the metrics on the test split after training (after restoring the
+            best weights when early stopping was on); empty when the run diverged.
+        epochs_run: epochs actually trained.
+        best_epoch: the epoch (from 1) with the lowest validation loss, the one whose
+            weights early stopping restores; ``None`` when no validation loss was finite.
+        wall_time_s: seconds spent in ``fit`` and the final evaluation.
+        diverged: whether the :class:`~nntrain.diagnostics.DivergenceGuard` stopped it.
+        diverged_step: the optimizer step (from 1) where it diverged, else ``None``.
+        data_source: where the data came from (``Dataset.source``).
+    """
+
+    history: pd.DataFrame
+    test_metrics: dict[str, float]
+    epochs_run: int
+    best_epoch: int | None
+    wall_time_s: float
+    diverged: bool
+    diverged_step: int | None
+    data_source: str = field(default="")
+
+
+def train(
+    model: keras.Model,
+    data: Dataset,
+    optimizer: str | keras.optimizers.Optimizer = "adam",
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    patience: int | None = None,
+    loss: str | keras.losses.Loss | None = None,
+    metrics: Sequence | None = None,
+    verbose: str | int = "auto",
+    seed: int | None = 0,
+    profile: str | Profile | None = None,
+) -> Run:
+    """Compile, fit on the training split, validate on the validation split, test once.
+
+    ``verbose="auto"`` shows Keras's progress bar where someone is watching (a notebook,
+    IPython, a terminal) and nothing under pytest or CI (``$PYTEST_CURRENT_TEST`` or
+    ``$CI`` set) or when the output is not interactive (a log file, a pipe).
+
+    Args:
+        model: a Keras model (compiled here, so any earlier compile is replaced).
+        data: a :class:`~nntrain.data.Dataset`.
+        optimizer: a name for :func:`nntrain.optimizers.get` or an optimizer instance.
+        epochs: maximum epochs; ``None`` takes the profile's.
+        batch_size: mini-batch size; ``None`` takes the profile's.
+        callbacks: more Keras callbacks (for instance :mod:`nntrain.diagnostics` probes).
+        patience: stop after this many epochs without a lower validation loss and restore
+            the best weights; ``None`` trains all ``epochs``.
+        loss: overrides the task's loss (see :func:`nntrain.models.loss_and_metrics`).
+        metrics: overrides the task's metrics.
+        verbose: ``"auto"``, or Keras's 0 (silent), 1 (progress bar), 2 (a line per epoch).
+        seed: seeds Python, NumPy and the backend (the shuffling of batches) before
+            training; ``None`` leaves the random state as it is.
+        profile: the run profile for the defaults; ``None`` reads ``$NNTRAIN_PROFILE``.
+
+    Returns:
+        A :class:`Run`.
+
+    Example:
+        >>> data = nt.data.load("digits")
+        >>> run = train(nt.models.mlp(data.input_shape), data, "adam", patience=3)
+        >>> run.history[["epoch", "val_accuracy"]].tail(1)
+    """
+    if not isinstance(data, Dataset):
+        raise ValueError(
+            f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}"
+        )
+    cfg = get_profile(profile)
+    epochs = cfg.epochs if epochs is None else _check_positive("epochs", epochs)
+    batch_size = cfg.batch_size if batch_size is None else _check_positive("batch_size", batch_size)
+    if patience is not None:
+        _check_positive("patience", patience)
+    verbose = _resolve_verbose(verbose)
+    if seed is not None and not (_is_int(seed) and seed >= 0):
+        raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise ValueError(
+                "`callbacks` must be keras.callbacks.Callback instances. "
+                f"Received: callbacks={callbacks!r}"
+            )
+
+    guard = next((c for c in callbacks if isinstance(c, DivergenceGuard)), None)
+    if guard is None:
+        guard = DivergenceGuard()
+        callbacks.append(guard)
+    if patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True))
+
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))  # the order of the mini-batches
+    compile_for(model, data, optimizer, loss=loss, metrics=metrics)
+    start = time.perf_counter()
+    fitted = model.fit(
+        data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
+        epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=verbose,
+    )
+    test_metrics: dict[str, float] = {}
+    if not guard.diverged:
+        scores = model.evaluate(data.x_test, data.y_test, batch_size=batch_size, verbose=0,
+                                return_dict=True)
+        test_metrics = {name: float(value) for name, value in scores.items()}
+    wall_time_s = time.perf_counter() - start
+
+    history = pd.DataFrame(fitted.history)
+    history.insert(0, "epoch", np.arange(1, len(history) + 1))
+    return Run(
+        history=history,
+        test_metrics=test_metrics,
+        epochs_run=len(history),
+        best_epoch=_best_epoch(history),
+        wall_time_s=wall_time_s,
+        diverged=guard.diverged,
+        diverged_step=guard.diverged_step,
+        data_source=data.source,
+    )
+
+
+def _best_epoch(history: pd.DataFrame) -> int | None:
+    """The first epoch with the lowest finite validation loss, as EarlyStopping picks it."""
+    if "val_loss" not in history:
+        return None
+    val_loss = history["val_loss"].to_numpy(dtype=np.float64)
+    finite = np.isfinite(val_loss)
+    if not finite.any():
+        return None
+    return int(np.argmin(np.where(finite, val_loss, np.inf))) + 1
+
+
+def _resolve_verbose(verbose: object) -> int:
+    if verbose == "auto":
+        return 1 if _interactive() else 0
+    if _is_int(verbose) and verbose in (0, 1, 2):
+        return int(verbose)
+    raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+
+
+def _interactive() -> bool:
+    """Whether someone is watching: a notebook or IPython, a REPL or a terminal; never
+    under pytest or CI."""
+    if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI"):
+        return False
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        return True
+    return hasattr(sys, "ps1") or sys.stdout.isatty()
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_positive(name: str, value: object) -> int:
+    if not (_is_int(value) and value >= 1):
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    return int(value)

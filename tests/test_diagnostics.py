@@ -1,0 +1,300 @@
+"""Tests of nntrain.diagnostics: gradients against tf.GradientTape and jax.grad computed by
+hand, vanishing gradients, saturation and dead units, update ratios, divergence."""
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import nntrain as nt
+from nntrain import diagnostics, initializers, models
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return nt.data.load("digits", profile="smoke")
+
+
+@pytest.fixture(scope="module")
+def probe(digits):
+    return digits.x_train[:64], digits.y_train[:64]
+
+
+def _numpy_weights(model):
+    return {f"{layer.name}/{v.name}": keras.ops.convert_to_numpy(v)
+            for layer in model.layers for v in layer.weights}
+
+
+def _mlp_loss(w, x, y, lib):
+    """The case study's MLP written by hand (lib: tf or jnp), mean cross-entropy."""
+    if lib is tf:
+        h = tf.reshape(x, (x.shape[0], -1))
+        h = tf.sigmoid(h @ w["hidden_1/kernel"] + w["hidden_1/bias"])
+        h = tf.tanh(h @ w["hidden_2/kernel"] + w["hidden_2/bias"])
+        logits = h @ w["output/kernel"] + w["output/bias"]
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+    h = x.reshape(x.shape[0], -1)
+    h = jax.nn.sigmoid(h @ w["hidden_1/kernel"] + w["hidden_1/bias"])
+    h = jnp.tanh(h @ w["hidden_2/kernel"] + w["hidden_2/bias"])
+    logits = h @ w["output/kernel"] + w["output/bias"]
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+
+def _assert_matches(model, x, y, reference):
+    grads = diagnostics.gradients(model, x, y)
+    assert list(grads) == [f"{layer}/{v}" for layer in ("hidden_1", "hidden_2", "output")
+                           for v in ("kernel", "bias")]
+    for key, g in grads.items():
+        np.testing.assert_allclose(g, reference[key], rtol=1e-4, atol=1e-7, err_msg=key)
+    norms = diagnostics.gradient_norms(model, x, y)
+    assert list(norms.columns) == ["layer", "variable", "norm"]
+    assert list(norms.layer) == ["hidden_1", "hidden_2", "output"]
+    expected = [np.linalg.norm(reference[f"{layer}/kernel"]) for layer in norms.layer]
+    np.testing.assert_allclose(norms.norm, expected, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------- gradients
+
+
+def test_gradients_equal_a_gradient_tape_computation(probe):
+    x, y = probe
+    model = models.mlp((8, 8, 1), seed=0)
+    w = {k: tf.Variable(v) for k, v in _numpy_weights(model).items()}
+    with tf.GradientTape() as tape:
+        loss = _mlp_loss(w, tf.constant(x), tf.constant(y), tf)
+    reference = dict(zip(w, (g.numpy() for g in tape.gradient(loss, list(w.values())))))
+    _assert_matches(model, x, y, reference)
+
+
+def test_gradients_equal_a_jax_grad_computation(probe):
+    x, y = probe
+    model = models.mlp((8, 8, 1), seed=1)
+    w = {k: jnp.asarray(v) for k, v in _numpy_weights(model).items()}
+    reference = jax.grad(_mlp_loss)(w, jnp.asarray(x), jnp.asarray(y), jnp)
+    _assert_matches(model, x, y, {k: np.asarray(v) for k, v in reference.items()})
+
+
+def test_the_compiled_loss_is_the_default(probe):
+    x = probe[0].reshape(64, -1)[:, :8]
+    y = np.linspace(0, 1, 64, dtype="float32")
+    model = models.regression((8,), seed=0)
+    mse = diagnostics.gradient_norms(model, x, y, loss="mean_squared_error").norm.to_numpy()
+    mae = diagnostics.gradient_norms(model, x, y, loss="mean_absolute_error").norm.to_numpy()
+    np.testing.assert_allclose(diagnostics.gradient_norms(model, x, y).norm, mse)  # float y: MSE
+    model.compile(optimizer="sgd", loss="mean_absolute_error")
+    np.testing.assert_allclose(diagnostics.gradient_norms(model, x, y).norm, mae)
+    assert not np.allclose(mse, mae)
+
+
+def test_probing_changes_no_state(probe):
+    x, y = probe
+    model = models.deep_mlp(2, 16, batch_norm=True, input_shape=(8, 8, 1), seed=0)
+    before = _numpy_weights(model)
+    train_mode = diagnostics.gradient_norms(model, x, y, training=True).norm.to_numpy()
+    diagnostics.activation_stats(model, x, training=True)
+    after = _numpy_weights(model)
+    for key in before:  # batch-norm moving statistics included
+        np.testing.assert_array_equal(before[key], after[key], err_msg=key)
+    # in training mode batch norm uses the probe's statistics, not the moving ones
+    inference = diagnostics.gradient_norms(model, x, y, training=False).norm.to_numpy()
+    assert not np.allclose(train_mode, inference, rtol=1e-3)
+
+
+def test_deep_sigmoid_gradients_vanish_and_relu_he_ones_do_not(probe):
+    x, y = probe
+    sigmoid = models.deep_mlp(20, 32, "sigmoid", init="xavier_normal", input_shape=(8, 8, 1))
+    relu = models.deep_mlp(20, 32, "relu", init="he_normal", input_shape=(8, 8, 1))
+    for model, low, high in ((sigmoid, 0, 1e-4), (relu, 0.1, 10)):
+        norms = diagnostics.gradient_norms(model, x, y).set_index("layer").norm
+        ratio = norms["hidden_1"] / norms["hidden_20"]
+        assert low < ratio < high, (model.get_layer("hidden_1").activation.__name__, ratio)
+
+
+def test_gradient_norms_callback_records_every_k_steps(digits, probe):
+    x, y = probe
+    model = models.mlp((8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    at_init = diagnostics.gradient_norms(model, x, y)
+    steps = int(np.ceil(len(digits.x_train) / 128))
+    assert steps % 3 == 0  # so that the last step is recorded
+    callback = diagnostics.GradientNorms(x, y, every=3)
+    model.fit(digits.x_train, digits.y_train, batch_size=128, epochs=1, verbose=0,
+              callbacks=[callback])
+    frame = callback.frame()
+    assert list(frame.columns) == ["step", "epoch", "layer", "variable", "norm"]
+    assert sorted(set(frame.step)) == list(range(0, steps + 1, 3))
+    assert set(frame.query("step == 0").epoch) == {0}
+    assert set(frame.query("step > 0").epoch) == {1}
+    np.testing.assert_allclose(frame.query("step == 0").norm, at_init.norm, rtol=1e-5)
+    at_end = diagnostics.gradient_norms(model, x, y)
+    np.testing.assert_allclose(frame.query(f"step == {steps}").norm, at_end.norm, rtol=1e-5)
+    assert not np.allclose(at_init.norm, at_end.norm, rtol=1e-2)
+
+
+# -------------------------------------------------------------------- activations
+
+
+def _squash(name):
+    return keras.Sequential([keras.Input((4,)), keras.layers.Activation(name, name="squash")])
+
+
+def test_saturation_thresholds():
+    # |tanh(2.7)| = 0.9910 > 0.99 and |tanh(2)| = 0.964
+    tanh = diagnostics.activation_stats(_squash("tanh"), np.array([[-3.0, -2.0, 2.7, 0.0]]))
+    assert tanh.saturated.item() == 0.5
+    # sigmoid(-4.7) = 0.0090 < 0.01, sigmoid(-4.5) = 0.0110, sigmoid(4.7) = 0.9910 > 0.99
+    sigmoid = diagnostics.activation_stats(_squash("sigmoid"), np.array([[-4.7, -4.5, 4.5, 4.7]]))
+    assert sigmoid.saturated.item() == 0.5
+    assert sigmoid["mean"].item() == pytest.approx(0.5, abs=1e-6)
+    relu = diagnostics.activation_stats(_squash("relu"), np.array([[-1.0, 0.0, 2.0, 3.0]]))
+    assert np.isnan(relu.saturated.item())
+    assert relu.zeros.item() == 0.5
+    assert relu["mean"].item() == pytest.approx(1.25)
+
+
+def test_huge_init_saturates_tanh_and_a_sane_one_does_not(digits):
+    x = digits.x_train[:256]
+    huge = initializers.get("random_normal", stddev=10.0)
+    for init, low, high in ((huge, 0.9, 1.0), ("xavier_normal", 0.0, 0.05)):
+        model = models.deep_mlp(3, 64, "tanh", init=init, input_shape=(8, 8, 1), seed=0)
+        stats = diagnostics.activation_stats(model, x).set_index("layer")
+        assert list(stats.index) == ["hidden_1", "hidden_2", "hidden_3", "output"]
+        hidden = stats.loc[["hidden_1", "hidden_2", "hidden_3"], "saturated"]
+        assert ((hidden >= low) & (hidden <= high)).all(), hidden
+
+
+def test_dead_relu_units_are_found(digits):
+    x = digits.x_train[:256]
+    model = models.deep_mlp(2, 32, "relu", input_shape=(8, 8, 1), seed=0)
+    healthy = diagnostics.activation_stats(model, x).set_index("layer")
+    assert healthy.loc["hidden_1", "dead"] < 0.1
+    assert 0.3 < healthy.loc["hidden_1", "zeros"] < 0.7
+    layer = model.get_layer("hidden_1")
+    layer.bias.assign(np.r_[np.full(16, -100.0), np.full(16, 100.0)].astype("float32"))
+    stats = diagnostics.activation_stats(model, x).set_index("layer")
+    assert stats.loc["hidden_1", "dead"] == 0.5
+    assert stats.loc["hidden_1", "zeros"] == 0.5
+    layer.bias.assign(np.full(32, -100.0, dtype="float32"))
+    stats = diagnostics.activation_stats(model, x).set_index("layer")
+    assert stats.loc["hidden_1", "dead"] == 1.0
+
+
+def test_activation_stats_callback_records_before_and_after(digits):
+    x = digits.x_train[:128]
+    model = models.mlp((8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    before = diagnostics.activation_stats(model, x)
+    callback = diagnostics.ActivationStats(x, every=100)
+    model.fit(digits.x_train, digits.y_train, batch_size=128, epochs=1, verbose=0,
+              callbacks=[callback])
+    frame = callback.frame()
+    assert list(frame.columns) == ["step", "epoch", "layer", "activation", "mean", "std",
+                                   "saturated", "zeros", "dead"]
+    assert list(frame.step) == [0, 0, 0]  # fewer than 100 steps: only the initial state
+    np.testing.assert_allclose(frame["std"], before["std"], rtol=1e-5)
+    assert list(frame.activation) == ["sigmoid", "tanh", "softmax"]
+
+
+# ------------------------------------------------------------------ update ratios
+
+
+def test_update_ratios_are_relative_weight_changes(digits):
+    model = models.mlp((8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    before = _numpy_weights(model)
+    steps = int(np.ceil(len(digits.x_train) / 128))
+    callback = diagnostics.UpdateRatios(every=steps)
+    model.fit(digits.x_train, digits.y_train, batch_size=128, epochs=1, verbose=0,
+              callbacks=[callback])
+    after = _numpy_weights(model)
+    frame = callback.frame()
+    assert list(frame.columns) == ["step", "epoch", "layer", "variable", "ratio"]
+    assert list(frame.step) == [steps] * 3
+    for row in frame.itertuples():
+        key = f"{row.layer}/{row.variable}"
+        expected = np.linalg.norm(after[key] - before[key]) / np.linalg.norm(before[key])
+        assert row.ratio == pytest.approx(expected, rel=1e-5)
+        assert row.ratio > 0
+
+
+def test_update_ratio_of_zero_weights_is_nan(digits):
+    model = models.mlp((8, 8, 1), init="zeros")
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    callback = diagnostics.UpdateRatios(every=1)
+    model.fit(digits.x_train[:64], digits.y_train[:64], batch_size=64, epochs=1, verbose=0,
+              callbacks=[callback])
+    assert callback.frame().ratio.isna().all()
+
+
+# ---------------------------------------------------------------------- divergence
+
+
+def _guard_on(model, **kwargs):
+    guard = diagnostics.DivergenceGuard(**kwargs)
+    model.stop_training = False  # as fit() sets it
+    guard.set_model(model)
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    return guard
+
+
+def test_divergence_guard_rules():
+    model = models.regression((8,), seed=0)
+    guard = _guard_on(model, check_weights=False)
+    for loss in (2.0, 7.9, 2.5):
+        guard.on_train_batch_end(0, {"loss": loss})
+    assert not guard.diverged and not model.stop_training
+    guard.on_epoch_begin(1)
+    guard.on_train_batch_end(0, {"loss": 8.1})  # above 4 x the first loss, 2.0
+    assert (guard.diverged_step, guard.diverged_epoch) == (4, 2)
+    assert model.stop_training is True
+
+    guard = _guard_on(model, loss_ratio=None, check_weights=False)
+    guard.on_train_batch_end(0, {"loss": 1.0})
+    guard.on_train_batch_end(1, {"loss": 1e6})
+    assert not guard.diverged
+    guard.on_train_batch_end(2, {"loss": float("inf")})
+    assert guard.diverged_step == 3 and guard.reason == "loss is inf"
+
+    guard = _guard_on(model)
+    guard.on_train_batch_end(0, {"loss": 1.0})
+    kernel = model.get_layer("hidden_2").kernel
+    kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
+    guard.on_train_batch_end(1, {"loss": 1.0})
+    assert guard.diverged_step == 2 and "hidden_2/kernel" in guard.reason
+
+
+def test_divergence_guard_stops_a_nan_run_without_raising():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = (x @ rng.normal(size=8) * 100).astype("float32")
+    model = models.regression((8,), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(10.0), loss="mean_squared_error")
+    guard = diagnostics.DivergenceGuard(loss_ratio=None)
+    history = model.fit(x, y, batch_size=32, epochs=5, verbose=0, callbacks=[guard])
+    assert guard.diverged and guard.diverged_epoch == 1
+    assert 1 <= guard.diverged_step <= 8  # within the first epoch of 8 batches
+    assert "not finite" in guard.reason or guard.reason.startswith("loss is")
+    assert len(history.history["loss"]) == 1  # stopped in the first epoch
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: diagnostics.GradientNorms(np.zeros((4, 2)), np.zeros(4), every=0), "Received: every=0"),
+    (lambda: diagnostics.GradientNorms(np.zeros((4, 2)), np.zeros(3)), "Received: y_probe with 3 rows"),
+    (lambda: diagnostics.GradientNorms(np.zeros((0, 2)), np.zeros(0)), "Received: x_probe with shape"),
+    (lambda: diagnostics.UpdateRatios(variables="kernel"), "Received: variables='kernel'"),
+    (lambda: diagnostics.ActivationStats(np.zeros((4, 2)), every=1.5), "Received: every=1.5"),
+    (lambda: diagnostics.DivergenceGuard(loss_ratio=1), "Received: loss_ratio=1"),
+    (lambda: diagnostics.gradients(models.regression(), np.zeros((2, 8)), np.zeros(2), loss="nope"),
+     "Received: loss='nope'"),
+    (lambda: diagnostics.activation_stats(keras.Sequential([keras.layers.Dense(2)]), np.zeros((2, 3))),
+     "Received: model="),
+])
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
