@@ -23,7 +23,7 @@ export NNTRAIN_DATA_DIR
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 
-.PHONY: all install book test test-package test-notebooks test-book lab clean
+.PHONY: all install book test test-package test-notebooks test-book test-site lab clean
 
 all: book
 
@@ -42,20 +42,30 @@ book: $(STAMP)
 	@echo "The website is in _build/html/index.html"
 
 # Every test, at the scale of the `smoke` profile.
-test: test-package test-notebooks test-book
+test: test-package test-notebooks test-book test-site
 
 # The package's tests run under both Keras backends; the pipeline tests (which build books and
 # execute notebooks, whatever the backend) run once.
 test-package: $(STAMP)
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests --ignore=tests/test_site.py
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py --ignore=tests/test_site.py
 
 test-notebooks: $(STAMP)
 	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
-# A strict build of the site into _build/smoke, so it never mixes with the book's outputs.
+# A strict build of the site into _build/smoke, so it never mixes with the book's outputs;
+# built afresh, so that no page of an earlier build is left for test-site to check.
 test-book: $(STAMP)
+	rm -rf _build/smoke
 	NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
+
+# The built site as a reader sees it (tests/test_site.py): internal links and anchors, no log
+# lines or warnings in a page, and every page in headless Chromium with the network cut off
+# (screenshots in _build/screenshots). Check the website instead with SITE=_build/html.
+SITE ?= _build/smoke/_build/html
+test-site: $(STAMP)
+	rm -rf _build/screenshots
+	NNTRAIN_SITE=$(SITE) $(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

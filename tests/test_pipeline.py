@@ -56,6 +56,7 @@ def _book(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
     book.mkdir()
     for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, book / name)
+    shutil.copytree(ROOT / "_ext", book / "_ext")  # the local Sphinx extension _config.yml loads
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: page\n  - file: refs\n")
     (book / "intro.md").write_text("# Test book\n\n```{tableofcontents}\n```\n")
     (book / "refs.md").write_text("# References\n\n```{bibliography}\n```\n")

@@ -1,0 +1,164 @@
+"""The course site's local Sphinx extension: offline MathJax and the build-information table.
+
+Two jobs, both small:
+
+* **MathJax from the site itself.** Sphinx points ``mathjax_path`` at a CDN by default, so a
+  reader offline (or behind a firewall) sees raw ``$$`` instead of equations. This extension
+  points it at ``_static/mathjax/tex-mml-chtml.js`` and copies MathJax 3's es5 build there
+  from the ``django-static-mathjax`` package (a plain copy of the MathJax distribution; it
+  needs no Django), which the ``book`` extra installs.
+* **No script errors.** Each page lists each of its scripts once (see ``_dedupe_scripts``).
+* **The status page.** The ``{nntrain-build-info}`` directive renders a table of the run
+  profile and the versions the site was built with (Python, Keras, TensorFlow, JAX, NumPy,
+  Jupyter Book, ...). The notebooks' execution times come from myst-nb's own
+  ``{nb-exec-table}`` directive, placed beside it on ``status.md``.
+
+Jupyter Book loads it through ``sphinx.local_extensions`` in ``_config.yml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.errors import ExtensionError
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.fileutil import copy_asset
+
+__all__ = ["BuildInfoTable", "setup"]
+
+# Where MathJax lands in the built site, relative to its `_static` folder, and the combined
+# component every page loads (TeX and MathML input, CommonHTML output).
+MATHJAX_STATIC_DIR = "mathjax"
+MATHJAX_ENTRY = "tex-mml-chtml.js"
+# Sub-folders of MathJax's es5 build that the entry point loads on demand: TeX extensions
+# (autoload), CommonHTML fonts, the context menu and its accessibility tools.
+MATHJAX_PARTS = ("a11y", "adaptors", "input", "output", "sre", "ui")
+
+# (label, distribution names tried in order) for the versions table.
+_DISTRIBUTIONS = (
+    ("Keras", ("keras",)),
+    ("TensorFlow", ("tensorflow-cpu", "tensorflow")),
+    ("JAX", ("jax",)),
+    ("NumPy", ("numpy",)),
+    ("nntrain", ("nntrain",)),
+    ("Jupyter Book", ("jupyter-book",)),
+    ("MyST-NB", ("myst-nb",)),
+    ("Sphinx", ("sphinx",)),
+    ("MathJax", ("django-static-mathjax",)),
+)
+
+
+def _mathjax_es5() -> Path:
+    """The folder of MathJax 3's es5 build inside the installed `django-static-mathjax`."""
+    try:
+        import mathjax  # installed by the `django-static-mathjax` distribution
+    except ImportError as err:
+        raise ExtensionError(
+            "MathJax is not installed, so the site cannot render math offline: install the "
+            "`book` extra (`pip install -e '.[book]'`), which brings `django-static-mathjax`."
+        ) from err
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (es5 / MATHJAX_ENTRY).is_file():
+        raise ExtensionError(f"MathJax's {MATHJAX_ENTRY} is missing from {es5}.")
+    return es5
+
+
+def _use_local_mathjax(app: Sphinx, config: Config) -> None:
+    _mathjax_es5()  # fail at start-up, not after every notebook has run
+    config.mathjax_path = f"{MATHJAX_STATIC_DIR}/{MATHJAX_ENTRY}"
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    es5 = _mathjax_es5()
+    target = Path(app.outdir) / "_static" / MATHJAX_STATIC_DIR
+    copy_asset(es5 / MATHJAX_ENTRY, target)
+    for part in MATHJAX_PARTS:
+        copy_asset(es5 / part, target / part)
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """List each script of a page once.
+
+    Sphinx 7.4 lists a body-only script twice when an extension adds it after the builder
+    has started (once with the file name ``None``, once with ``""``). sphinx-thebe's
+    ``const THEBE_JS_URL = ...`` is such a script, and declaring a ``const`` twice throws in
+    the browser on every page.
+    """
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = (getattr(script, "filename", script) or "", getattr(script, "priority", None),
+               tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
+def _version(names: tuple[str, ...]) -> str:
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
+
+
+def _keras_backend() -> str:
+    """The backend Keras will pick: KERAS_BACKEND, else keras.json, else TensorFlow."""
+    if "KERAS_BACKEND" in os.environ:
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError):
+        return "tensorflow"  # Keras's own default
+
+
+def _table(header: tuple[str, str], rows: list[tuple[str, str]]) -> nodes.table:
+    table = nodes.table(classes=["colwidths-auto"])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    group += [nodes.colspec(colwidth=1) for _ in header]
+    head, body = nodes.thead(), nodes.tbody()
+    group += [head, body]
+    for parent, cells in [(head, header), *[(body, row) for row in rows]]:
+        row = nodes.row()
+        row += [nodes.entry("", nodes.paragraph(text=cell)) for cell in cells]
+        parent += row
+    return table
+
+
+class BuildInfoTable(SphinxDirective):
+    """``{nntrain-build-info}``: the run profile and package versions of this build."""
+
+    def run(self) -> list[nodes.Node]:
+        # The page shows the build it belongs to, so it is re-rendered on every build.
+        self.env.note_reread()
+        rows = [
+            ("Run profile (NNTRAIN_PROFILE)", os.environ.get("NNTRAIN_PROFILE", "book")),
+            ("Keras backend", _keras_backend()),
+            ("Python", platform.python_version()),
+            *[(label, _version(names)) for label, names in _DISTRIBUTIONS],
+            ("Platform", f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores"),
+        ]
+        return [_table(("Component", "Version or setting"), rows)]
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    app.connect("config-inited", _use_local_mathjax)
+    app.connect("build-finished", _copy_mathjax)
+    app.connect("html-page-context", _dedupe_scripts)
+    app.add_directive("nntrain-build-info", BuildInfoTable)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
