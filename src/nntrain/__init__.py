@@ -14,7 +14,12 @@ floor 2  initializers, optimizers, schedules Keras initializers, optimizers writ
                                             scratch, learning-rate schedules
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
                                             divergence monitors
-floor 4  training                            one run with a tidy record (``nt.train``)
+floor 4  training, sweeps                    one run with a tidy record (``nt.train``); a
+                                            whole grid trained at once (``nt.sweep``)
+
+``nt.sweep`` is the function and ``nt.SweepResult`` its result; they live in the package
+``nntrain.sweeps`` (plural, so that ``import nntrain.sweeps.layers`` is never shadowed by
+the function; DESIGN.md's floor-4 module ``sweep``).
 """
 
 import os as _os
@@ -37,11 +42,14 @@ from . import (  # noqa: E402
     optimizers,
     profiles,
     schedules,
+    sweeps,
     training,
 )
 from .data import Dataset, DataUnavailableError, load  # noqa: E402
 from .profiles import PROFILES, Profile, get_profile, setup  # noqa: E402
 from .training import Run, train  # noqa: E402
+
+from .sweeps import SweepResult, sweep  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -51,6 +59,7 @@ __all__ = [
     "Dataset",
     "Profile",
     "Run",
+    "SweepResult",
     "backprop",
     "data",
     "descent",
@@ -63,6 +72,8 @@ __all__ = [
     "profiles",
     "schedules",
     "setup",
+    "sweep",
+    "sweeps",
     "train",
     "training",
 ]

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["PROFILES", "Profile", "get_profile", "setup"]
+__all__ = ["PROFILES", "Profile", "get_profile", "interactive", "setup"]
 
 ENV_VAR = "NNTRAIN_PROFILE"
 DEFAULT_PROFILE = "book"
@@ -108,6 +109,18 @@ def get_profile(profile: str | Profile | None = None) -> Profile:
             f"`{source}` must be one of {sorted(PROFILES)}. Received: {source}={profile!r}"
         )
     return PROFILES[profile.lower()]
+
+
+def interactive() -> bool:
+    """Whether someone is watching: a notebook or IPython, a REPL or a terminal; never
+    under pytest or CI. Progress output (``verbose="auto"`` in :func:`nntrain.train` and
+    :func:`nntrain.sweep`) follow this one rule."""
+    if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI"):
+        return False
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        return True
+    return hasattr(sys, "ps1") or sys.stdout.isatty()
 
 
 def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:

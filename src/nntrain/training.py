@@ -15,8 +15,6 @@ conventions built in, so that a chapter's experiment is one line:
 from __future__ import annotations
 
 import numbers
-import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +26,7 @@ import pandas as pd
 from .data import Dataset
 from .diagnostics import DivergenceGuard
 from .models import compile_for
-from .profiles import Profile, get_profile
+from .profiles import Profile, get_profile, interactive
 
 __all__ = ["Run", "train"]
 
@@ -175,21 +173,11 @@ def _best_epoch(history: pd.DataFrame) -> int | None:
 
 def _resolve_verbose(verbose: object) -> int:
     if verbose == "auto":
-        return 1 if _interactive() else 0
+        return 1 if interactive() else 0
     if _is_int(verbose) and verbose in (0, 1, 2):
         return int(verbose)
     raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
 
-
-def _interactive() -> bool:
-    """Whether someone is watching: a notebook or IPython, a REPL or a terminal; never
-    under pytest or CI."""
-    if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI"):
-        return False
-    ipython = sys.modules.get("IPython")
-    if ipython is not None and ipython.get_ipython() is not None:
-        return True
-    return hasattr(sys, "ps1") or sys.stdout.isatty()
 
 
 def _is_int(value: object) -> bool:

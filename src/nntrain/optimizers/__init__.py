@@ -15,7 +15,7 @@ nntrain        Keras built-in
 =============  ===============================================
 
 Every hyperparameter may also be a 1-D list with one value per *member*, for models
-whose variables stack several members along their leading axis (see ``nntrain.sweep``).
+whose variables stack several members along their leading axis (see ``nntrain.sweeps``).
 
 Example:
     >>> import nntrain as nt
