@@ -16,6 +16,8 @@ floor 3  models, diagnostics                 model builders; gradient, activatio
                                             divergence monitors
 floor 4  training, sweeps                    one run with a tidy record (``nt.train``); a
                                             whole grid trained at once (``nt.sweep``)
+floor 5  check                               exercise checkers, one module per notebook
+                                            (``nt.check.exercise(name, answer)``)
 
 ``nt.sweep`` is the function and ``nt.SweepResult`` its result; they live in the package
 ``nntrain.sweeps`` (plural, so that ``import nntrain.sweeps.layers`` is never shadowed by
@@ -34,6 +36,7 @@ _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from . import (  # noqa: E402
     backprop,
+    check,
     data,
     descent,
     diagnostics,
@@ -61,6 +64,7 @@ __all__ = [
     "Run",
     "SweepResult",
     "backprop",
+    "check",
     "data",
     "descent",
     "diagnostics",
