@@ -261,8 +261,98 @@ def test_draw_lays_out_left_to_right_on_a_given_axes():
         (lambda: Scalar(2.0) ** Scalar(2.0), r"not supported.*Received: exponent=Scalar"),
         (lambda: Scalar(-2.0) ** 0.5, r"integer exponent.*Received: value=-2\.0, exponent=0\.5"),
         (lambda: draw(3.0), r"Received: root=3\.0"),
+        (lambda: draw(Scalar(1.0) * 2, max_columns=1), r"integer >= 2. Received: max_columns=1"),
+        (lambda: draw(Scalar(1.0) * 2, max_columns=3.0), r"Received: max_columns=3\.0"),
     ],
 )
 def test_bad_input_raises(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# ------------------------------------------------------------------ the chapter's derivations
+@pytest.mark.parametrize("a0, b0", [(2.0, 1.0), (-1.0, 3.0), (0.37, -2.5), (5.0, -1.0)])
+def test_paths_that_meet_add_up(a0, b0):
+    """y = (a + b)(b + 1): a reaches y by one path, b by two whose products add."""
+    a, b = Scalar(a0, "a"), Scalar(b0, "b")
+    y = (a + b) * (b + 1)
+    y.backward()
+    via_c, via_d = b0 + 1, a0 + b0  # dy/dc * dc/db and dy/dd * dd/db
+    assert a.grad == pytest.approx(b0 + 1, rel=1e-15)
+    assert b.grad == pytest.approx(via_c + via_d, rel=1e-15)
+
+
+def _one_neuron_network(x, y, w1, b1, w2, b2):
+    params = {name: Scalar(v, name) for name, v in
+              dict(x=x, y=y, w1=w1, b1=b1, w2=w2, b2=b2).items()}
+    p = params
+    a1 = (p["w1"] * p["x"] + p["b1"]).sigmoid()
+    a2 = (p["w2"] * a1 + p["b2"]).sigmoid()
+    cost = (a2 - p["y"]) ** 2
+    return params, a1, cost
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_neuron_per_layer_network_matches_the_chain_rule_formulas(seed):
+    """dC/dw(L) = a(L-1) s'(z(L)) 2(a(L) - y), dC/db(L) without the a(L-1), and the hidden
+    layer through dC/da(L-1) = w(L) s'(z(L)) 2(a(L) - y)."""
+    rng = random.Random(seed)
+    x, y, w1, b1, w2, b2 = (rng.uniform(-2, 2) for _ in range(6))
+    params, a1_node, cost = _one_neuron_network(x, y, w1, b1, w2, b2)
+    cost.backward()
+
+    s = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    z1 = w1 * x + b1
+    a1 = s(z1)
+    z2 = w2 * a1 + b2
+    a2 = s(z2)
+    dc_da2 = 2 * (a2 - y)
+    dc_da1 = w2 * s(z2) * (1 - s(z2)) * dc_da2
+    expected = {
+        "w2": a1 * s(z2) * (1 - s(z2)) * dc_da2,
+        "b2": 1 * s(z2) * (1 - s(z2)) * dc_da2,
+        "w1": x * s(z1) * (1 - s(z1)) * dc_da1,
+        "b1": 1 * s(z1) * (1 - s(z1)) * dc_da1,
+    }
+    assert cost.value == pytest.approx((a2 - y) ** 2, rel=1e-12)
+    assert a1_node.grad == pytest.approx(dc_da1, rel=1e-12, abs=1e-15)
+    for name, value in expected.items():
+        assert params[name].grad == pytest.approx(value, rel=1e-12, abs=1e-15), name
+
+
+def test_the_gradient_of_a_mean_is_the_mean_of_the_gradients():
+    samples = [(0.5, 1.0), (-1.2, 0.0), (2.0, 0.3)]
+    w, b = Scalar(0.7, "w"), Scalar(-0.1, "b")
+    cost = sum(((w * x + b).sigmoid() - y) ** 2 for x, y in samples) / len(samples)
+    cost.backward()
+    batch = (w.grad, b.grad)
+    singles = []
+    for x, y in samples:
+        c = ((w * x + b).sigmoid() - y) ** 2
+        c.backward()
+        singles.append((w.grad, b.grad))
+    assert batch == pytest.approx(tuple(np.mean(singles, axis=0)), rel=1e-12)
+
+
+def test_draw_wraps_a_long_graph_into_bands():
+    """max_columns cuts the columns into bands, one below the other, read left to right;
+    every edge still has exactly one arrow, and arrows between bands run along the gaps."""
+    _, _, cost = _one_neuron_network(0.5, 1.0, 1.2, -0.4, 0.9, 0.1)
+    cost.label = "C0"
+    cost.backward()
+    flat = draw(cost)
+    assert len({t.get_position()[0] for t in flat.texts if t.get_gid()}) == 17  # 9 values, 8 ops
+    ax = draw(cost, max_columns=7)
+    boxes = {t.get_text().split("\n")[0]: t.get_position() for t in ax.texts if t.get_gid()}
+    assert len({x for x, _ in boxes.values()}) == 7 and ax.get_xlim() == (-1.0, 7.0)
+    # Band 1 holds w1 .. a1, band 2 starts with w2's product (b2 next to it), band 3 with
+    # the residual a2 - y; each band starts at the left edge.
+    assert boxes["w1"][1] > boxes["b2"][1] > boxes["C0"][1]
+    assert boxes["w1"][0] == boxes["value -0.3555"][0] == 0.0
+    edges = trace(cost)["inputs"]
+    arrows = [t for t in ax.texts if t.get_gid() is None and t.arrow_patch is not None]
+    assert len(arrows) == sum(len(i) + 1 for i in edges if i)
+    assert len(ax.lines) == 3  # w2 and a1 into band 2, the residual into band 3
+    assert ax.figure.get_size_inches()[0] < flat.figure.get_size_inches()[0] / 2
+    ax.figure.canvas.draw()
+    plt.close("all")
