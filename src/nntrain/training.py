@@ -9,12 +9,16 @@ conventions built in, so that a chapter's experiment is one line:
 * a :class:`~nntrain.diagnostics.DivergenceGuard` always watches, so a diverging run
   (a learning rate far too large) stops at once and says so instead of raising;
 * the test split is evaluated once, at the end, unless the run diverged;
-* epochs and batch size default to the run profile's (``$NNTRAIN_PROFILE``).
+* epochs and batch size default to the run profile's (``$NNTRAIN_PROFILE``);
+* with ``backup_dir``, a run that was interrupted (a Colab session that disconnected)
+  resumes where it stopped and ends exactly where an uninterrupted run would have
+  (the callbacks that make it exact are in :mod:`nntrain.resume`).
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from .data import Dataset
 from .diagnostics import DivergenceGuard
 from .models import compile_for
 from .profiles import Profile, get_profile, interactive
+from .resume import BackupAndRestore, EpochSeed
 
 __all__ = ["Run", "train"]
 
@@ -72,6 +77,7 @@ def train(
     verbose: str | int = "auto",
     seed: int | None = 0,
     profile: str | Profile | None = None,
+    backup_dir: str | os.PathLike | None = None,
 ) -> Run:
     """Compile, fit on the training split, validate on the validation split, test once.
 
@@ -91,9 +97,16 @@ def train(
         loss: overrides the task's loss (see :func:`nntrain.models.loss_and_metrics`).
         metrics: overrides the task's metrics.
         verbose: ``"auto"``, or Keras's 0 (silent), 1 (progress bar), 2 (a line per epoch).
-        seed: seeds Python, NumPy and the backend (the shuffling of batches) before
-            training; ``None`` leaves the random state as it is.
+        seed: seeds Python, NumPy and the backend before training, and NumPy again with
+            ``(seed, epoch)`` as each epoch begins (:class:`nntrain.resume.EpochSeed`: the
+            order of the batches); ``None`` leaves the random state as it is.
         profile: the run profile for the defaults; ``None`` reads ``$NNTRAIN_PROFILE``.
+        backup_dir: a folder for a backup at the end of every epoch (new or holding only
+            such a backup). When it holds one, training resumes from it; when the run
+            finishes, the folder is deleted. Build and compile the same model, with the same
+            arguments, to resume. :attr:`Run.history` then covers every epoch and
+            :attr:`Run.wall_time_s` this session only; ``patience`` and the callbacks'
+            own records start afresh at the resumed epoch.
 
     Returns:
         A :class:`Run`.
@@ -102,6 +115,11 @@ def train(
         >>> data = nt.data.load("digits")
         >>> run = train(nt.models.mlp(data.input_shape), data, "adam", patience=3)
         >>> run.history[["epoch", "val_accuracy"]].tail(1)
+        >>> run = train(model, data, backup_dir="/content/drive/MyDrive/lab1-backup")
+
+    References:
+        Keras, ``keras.callbacks.BackupAndRestore``,
+        https://keras.io/api/callbacks/backup_and_restore/
     """
     if not isinstance(data, Dataset):
         raise ValueError(
@@ -130,6 +148,12 @@ def train(
     if patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=patience, restore_best_weights=True))
+    if seed is not None:  # last, so that nothing draws from NumPy between it and the shuffle
+        callbacks.append(EpochSeed(int(seed)))
+    backup = None
+    if backup_dir is not None:
+        backup = BackupAndRestore(backup_dir, verbose=verbose)
+        callbacks.append(backup)
 
     if seed is not None:
         keras.utils.set_random_seed(int(seed))  # the order of the mini-batches
@@ -147,6 +171,9 @@ def train(
     wall_time_s = time.perf_counter() - start
 
     history = pd.DataFrame(fitted.history)
+    if backup is not None and backup.previous_logs:
+        earlier = pd.DataFrame(backup.previous_logs)
+        history = pd.concat([earlier, history], ignore_index=True) if len(history) else earlier
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
     return Run(
         history=history,

@@ -1,0 +1,150 @@
+"""Resume an interrupted run exactly: a disconnected Colab session picks up where it stopped.
+
+Keras's ``BackupAndRestore`` saves the weights, the optimizer's state and the epoch count
+at the end of every epoch and restores them when ``fit`` starts again. An *exact* resume,
+one that ends with the same weights and history as an uninterrupted run, needs three more
+things, added here:
+
+* the logs of the epochs already trained, so that the history covers the whole run
+  (:class:`BackupAndRestore` keeps them in its backup);
+* the random state outside the weights, the seed generators of dropout layers
+  (:class:`BackupAndRestore` keeps it too);
+* the same mini-batches in epoch :math:`e` with or without an interruption:
+  :class:`EpochSeed` re-seeds NumPy with :math:`(s, e)` as each epoch begins (the JAX
+  backend shuffles with NumPy; TensorFlow's shuffle restarts from its seed every epoch).
+
+:func:`nntrain.train` uses both (``backup_dir=``); with ``model.fit``, pass them yourself.
+Numbers are exact on one device; on several, a run is reproducible only up to the order
+in which the replicas' gradients are summed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+import keras
+import numpy as np
+
+__all__ = ["BackupAndRestore", "EpochSeed"]
+
+# The files of a backup: Keras's own (BackupAndRestore), then nntrain's.
+_KERAS_METADATA_FILE = "training_metadata.json"
+_STATE_FILE = "nntrain_state.json"
+_BACKUP_FILES = frozenset({"latest.weights.h5", "latest.weights.h5.bkp", _KERAS_METADATA_FILE,
+                           f"{_KERAS_METADATA_FILE}.bkp", _STATE_FILE})
+
+
+class EpochSeed(keras.callbacks.Callback):
+    """Re-seed NumPy with ``(seed, epoch)`` as each epoch begins.
+
+    The order of epoch :math:`e`'s mini-batches is then a function of :math:`(s, e)` alone,
+    not of how many epochs this process has trained, so a resumed run sees the same batches
+    as an uninterrupted one. Put it last among the callbacks.
+
+    Args:
+        seed: :math:`s`, a non-negative integer.
+
+    Example:
+        >>> model.fit(x, y, epochs=5, callbacks=[EpochSeed(0)])
+    """
+
+    def __init__(self, seed: int):
+        super().__init__()
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+        self.seed = int(seed)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        np.random.seed([self.seed, epoch])
+
+
+class BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras's ``BackupAndRestore``, plus the logs and the random state of the run.
+
+    At the end of every epoch it saves, in ``backup_dir``, the weights, the optimizer's
+    state and the epoch count (Keras), then the logs of every epoch so far and the model's
+    variables that are not weights (the state of its seed generators). When ``fit`` starts
+    and ``backup_dir`` holds a backup, it restores all of them and ``fit`` resumes at the
+    next epoch; :attr:`previous_logs` then holds the logs of the epochs trained before.
+    When ``fit`` finishes, ``backup_dir`` is deleted (so it must hold nothing else).
+
+    Args:
+        backup_dir: a folder that is new, empty, or holds only such a backup.
+        verbose: say so when resuming.
+
+    Example:
+        >>> backup = BackupAndRestore("/content/drive/MyDrive/lab1-backup")
+        >>> model.fit(x, y, epochs=20, callbacks=[backup, EpochSeed(0)])
+
+    References:
+        Keras, ``keras.callbacks.BackupAndRestore``,
+        https://keras.io/api/callbacks/backup_and_restore/
+    """
+
+    def __init__(self, backup_dir: str | os.PathLike, verbose: int = 0):
+        super().__init__(_check_backup_dir(backup_dir), save_freq="epoch",
+                         delete_checkpoint=True)
+        self.verbose = verbose
+        self.previous_logs: list[dict[str, float]] = []  # epochs of earlier sessions
+        self._logs: list[dict[str, float]] = []  # every epoch so far
+
+    def _random_state(self) -> list:
+        weights = {id(weight) for weight in self.model.weights}
+        return [v for v in self.model.variables if id(v) not in weights]
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.backup_dir, name)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # the weights, the optimizer and the epoch
+        self.previous_logs, self._logs = [], []
+        if not os.path.exists(self._path(_STATE_FILE)):
+            return
+        with open(self._path(_STATE_FILE)) as file:
+            state = json.load(file)
+        epoch = 0
+        if os.path.exists(self._path(_KERAS_METADATA_FILE)):
+            with open(self._path(_KERAS_METADATA_FILE)) as file:
+                epoch = int(json.load(file)["epoch"])
+        self.previous_logs = state["logs"][:epoch]
+        self._logs = list(self.previous_logs)
+        if state["epoch"] == epoch:
+            for variable, value in zip(self._random_state(), state["random_state"], strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
+        else:  # the session ended between nntrain's file and Keras's
+            warnings.warn(f"nntrain: the random state after epoch {epoch} was not backed up; "
+                          "the resumed run may differ slightly from an uninterrupted one",
+                          stacklevel=2)
+        if self.verbose and epoch:
+            print(f"nntrain: resuming from the backup in {self.backup_dir} "
+                  f"after epoch {epoch}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._logs.append({name: float(value) for name, value in (logs or {}).items()})
+        state = {"epoch": epoch + 1, "logs": self._logs,
+                 "random_state": [np.asarray(v).tolist() for v in self._random_state()]}
+        os.makedirs(self.backup_dir, exist_ok=True)
+        # Written before Keras's own files, so that it is never older than they are.
+        with open(self._path(_STATE_FILE), "w") as file:
+            json.dump(state, file)
+        super().on_epoch_end(epoch, logs)
+
+
+def _check_backup_dir(backup_dir: object) -> str:
+    """A folder that is new, empty or holds only a backup: Keras deletes it when done."""
+    if not isinstance(backup_dir, (str, os.PathLike)) or not os.fspath(backup_dir).strip():
+        raise ValueError("`backup_dir` must be a folder path (str or os.PathLike). "
+                         f"Received: backup_dir={backup_dir!r}")
+    folder = os.fspath(backup_dir)
+    if os.path.exists(folder):
+        others = sorted(set(os.listdir(folder)) - _BACKUP_FILES) if os.path.isdir(folder) else ["(a file)"]
+        if others:
+            raise ValueError(
+                "`backup_dir` must be a new folder, or one that holds only an nntrain backup "
+                f"({', '.join(sorted(_BACKUP_FILES))}), because it is deleted when the run "
+                f"finishes; this one holds {', '.join(others[:3])}. "
+                f"Received: backup_dir={backup_dir!r}"
+            )
+    return folder
