@@ -8,14 +8,18 @@ Every chapter and lab starts with::
 and then calls into the modules re-exported here. The modules are layered: a module only
 imports from the floors below it (see DESIGN.md).
 
-floor 1  profiles, data, descent, backprop   run profiles and seeding; data sets; gradient
-                                            descent in NumPy; a scalar autodiff engine
+floor 1  profiles, data, descent, backprop,  run profiles and seeding; data sets; gradient
+         gradcheck, published                descent in NumPy; a scalar autodiff engine;
+                                            gradient checking and a NumPy two-layer network;
+                                            published results the labs reproduce
 floor 2  initializers, optimizers, schedules Keras initializers, optimizers written from
                                             scratch, learning-rate schedules
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
                                             divergence monitors
-floor 4  training, sweeps                    one run with a tidy record (``nt.train``); a
-                                            whole grid trained at once (``nt.sweep``)
+floor 4  training, resume, sweeps,          one run with a tidy record (``nt.train``) that
+         distribute, colab                   can resume after a disconnect; a whole grid
+                                            trained at once (``nt.sweep``); TPU/GPU/CPU
+                                            strategy; the labs' Colab set-up
 floor 5  check                               exercise checkers, one module per notebook
                                             (``nt.check.exercise(name, answer)``)
 
@@ -37,13 +41,18 @@ _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 from . import (  # noqa: E402
     backprop,
     check,
+    colab,
     data,
     descent,
     diagnostics,
+    distribute,
+    gradcheck,
     initializers,
     models,
     optimizers,
     profiles,
+    published,
+    resume,
     schedules,
     sweeps,
     training,
@@ -65,15 +74,20 @@ __all__ = [
     "SweepResult",
     "backprop",
     "check",
+    "colab",
     "data",
     "descent",
     "diagnostics",
+    "distribute",
+    "gradcheck",
     "get_profile",
     "initializers",
     "load",
     "models",
     "optimizers",
     "profiles",
+    "published",
+    "resume",
     "schedules",
     "setup",
     "sweep",
