@@ -17,9 +17,10 @@ floor 2  initializers, optimizers, schedules Keras initializers, optimizers writ
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
                                             divergence monitors
 floor 4  training, resume, sweeps,          one run with a tidy record (``nt.train``) that
-         distribute, colab                   can resume after a disconnect; a whole grid
-                                            trained at once (``nt.sweep``); TPU/GPU/CPU
-                                            strategy; the labs' Colab set-up
+         distribute, colab, search,          can resume after a disconnect; a whole grid
+         playground                          trained at once (``nt.sweep``); TPU/GPU/CPU
+                                            strategy; the labs' Colab set-up; grid and
+                                            random search; a 2-D playground
 floor 5  check                               exercise checkers, one module per notebook
                                             (``nt.check.exercise(name, answer)``)
 
@@ -50,10 +51,12 @@ from . import (  # noqa: E402
     initializers,
     models,
     optimizers,
+    playground,
     profiles,
     published,
     resume,
     schedules,
+    search,
     sweeps,
     training,
 )
@@ -85,10 +88,12 @@ __all__ = [
     "load",
     "models",
     "optimizers",
+    "playground",
     "profiles",
     "published",
     "resume",
     "schedules",
+    "search",
     "setup",
     "sweep",
     "sweeps",
