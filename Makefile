@@ -13,9 +13,12 @@ EXTRAS := cpu,jax,book,test,lab
 
 # Quiet TensorFlow's C++ start-up lines in every process (the kernels nbval and the book
 # start included); nntrain sets the same defaults when it is imported first.
-export TF_CPP_MIN_LOG_LEVEL  := 2
+export TF_CPP_MIN_LOG_LEVEL  := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED        := 0
+# Progress bars (nt.sweep, nt.train) are for a reader at a live kernel; the book's pages
+# and the tests executing notebooks show none (`make lab` unsets it).
+export NNTRAIN_PROGRESS      ?= 0
 # Offline machines: real data files in a `shared/datasets` folder beside the checkout are
 # used when NNTRAIN_DATA_DIR is not set (see nntrain.data for the order of sources).
 NNTRAIN_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
@@ -68,7 +71,7 @@ test-site: $(STAMP)
 	NNTRAIN_SITE=$(SITE) $(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab
+	NNTRAIN_PROGRESS=1 $(BIN)/jupyter lab
 
 clean:
 	rm -rf _build .pytest_cache

@@ -104,3 +104,13 @@ def test_import_quiets_tensorflow_cpp_logs():
     )
     assert result.returncode == 0, result.stderr
     assert "oneDNN" not in result.stderr and "I0000" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("value, expected", [("0", False), ("1", True)])
+def test_nntrain_progress_overrides_the_interactive_rule(monkeypatch, value, expected):
+    from nntrain.profiles import interactive
+
+    monkeypatch.setenv("NNTRAIN_PROGRESS", value)
+    assert interactive() is expected
+    monkeypatch.delenv("NNTRAIN_PROGRESS")
+    assert interactive() is False  # under pytest

@@ -114,7 +114,10 @@ def get_profile(profile: str | Profile | None = None) -> Profile:
 def interactive() -> bool:
     """Whether someone is watching: a notebook or IPython, a REPL or a terminal; never
     under pytest or CI. Progress output (``verbose="auto"`` in :func:`nntrain.train` and
-    :func:`nntrain.sweep`) follow this one rule."""
+    :func:`nntrain.sweep`) follow this one rule. ``NNTRAIN_PROGRESS=0`` (set by ``make book``
+    and ``make test``, which execute notebooks for pages and tests) turns it off; ``1`` on."""
+    if os.environ.get("NNTRAIN_PROGRESS") in ("0", "1"):
+        return os.environ["NNTRAIN_PROGRESS"] == "1"
     if "PYTEST_CURRENT_TEST" in os.environ or os.environ.get("CI"):
         return False
     ipython = sys.modules.get("IPython")
