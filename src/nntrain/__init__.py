@@ -17,12 +17,13 @@ floor 2  initializers, optimizers, schedules Keras initializers, optimizers writ
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
                                             divergence monitors
 floor 4  training, resume, sweeps,          one run with a tidy record (``nt.train``) that
-         distribute, colab, search,          can resume after a disconnect; a whole grid
-         playground                          trained at once (``nt.sweep``); TPU/GPU/CPU
-                                            strategy; the labs' Colab set-up; grid and
-                                            random search; a 2-D playground
-floor 5  check                               exercise checkers, one module per notebook
-                                            (``nt.check.exercise(name, answer)``)
+         distribute, colab                   resumes after a disconnect; a whole grid trained
+                                            at once (``nt.sweep``); TPU/GPU/CPU strategy;
+                                            the labs' Colab set-up
+floor 5  search, playground, compare,        grid and random search over sweeps; a 2-D
+         check                               playground; optimizers compared fairly, each at
+                                            its tuned rate; exercise checkers, one module
+                                            per notebook (``nt.check.exercise(name, answer)``)
 
 ``nt.sweep`` is the function and ``nt.SweepResult`` its result; they live in the package
 ``nntrain.sweeps`` (plural, so that ``import nntrain.sweeps.layers`` is never shadowed by
@@ -34,7 +35,10 @@ import os as _os
 # TensorFlow prints C++ start-up lines (oneDNN notices, CUDA probes) when it is first
 # imported. They must be silenced before Keras imports it, so this happens here, at the
 # very top of the package, and only as defaults: a value the user set wins.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Level 3 (fatal only): TF 2.21's tf.data logs a harmless C++ "E0000 ... NodeDef mentions
+# attribute use_unbounded_threadpool" line on every Keras fit with validation data, and
+# level 2 lets such ERROR lines through. Python exceptions are unaffected.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # oneDNN's fused kernels change float rounding from run to run and print a notice; the
 # course prefers bit-for-bit reproducible numbers over the last few percent of speed.
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -43,6 +47,7 @@ from . import (  # noqa: E402
     backprop,
     check,
     colab,
+    compare,
     data,
     descent,
     diagnostics,
@@ -78,6 +83,7 @@ __all__ = [
     "backprop",
     "check",
     "colab",
+    "compare",
     "data",
     "descent",
     "diagnostics",
