@@ -9,9 +9,10 @@ and then calls into the modules re-exported here. The modules are layered: a mod
 imports from the floors below it (see DESIGN.md).
 
 floor 1  profiles, data, descent, backprop,  run profiles and seeding; data sets; gradient
-         gradcheck, published                descent in NumPy; a scalar autodiff engine;
+         gradcheck, published, surfaces      descent in NumPy; a scalar autodiff engine;
                                             gradient checking and a NumPy two-layer network;
-                                            published results the labs reproduce
+                                            published results the labs reproduce; 2-D loss
+                                            surfaces
 floor 2  initializers, optimizers, schedules Keras initializers, optimizers written from
                                             scratch, learning-rate schedules
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
@@ -62,6 +63,7 @@ from . import (  # noqa: E402
     resume,
     schedules,
     search,
+    surfaces,
     sweeps,
     training,
 )
@@ -100,6 +102,7 @@ __all__ = [
     "resume",
     "schedules",
     "search",
+    "surfaces",
     "setup",
     "sweep",
     "sweeps",
