@@ -8,6 +8,14 @@ Two jobs, both small:
   from the ``django-static-mathjax`` package (a plain copy of the MathJax distribution; it
   needs no Django), which the ``book`` extra installs.
 * **No script errors.** Each page lists each of its scripts once (see ``_dedupe_scripts``).
+* **The explorers' static twins.** A page that shows an explorer of ``nntrain.widgets``
+  carries its static twin (a Vega-Lite chart, see ``nntrain.widgets._static``). This
+  extension writes Vega, Vega-Lite and Vega-Embed as one ES-module bundle into
+  ``_static`` (made by ``vl-convert-python`` at build time, cached beside the doctrees)
+  and loads it on those pages only, as ``<script type="module">``, out of require.js's
+  way. It also drops the ipywidgets state that myst-nb would embed in such a page: no
+  widget manager runs on the site (``nb_ipywidgets_js`` is empty in ``_config.yml``), so
+  the state would only add weight.
 * **The status page.** The ``{nntrain-build-info}`` directive renders a table of the run
   profile and the versions the site was built with (Python, Keras, TensorFlow, JAX, NumPy,
   Jupyter Book, ...). The notebooks' execution times come from myst-nb's own
@@ -40,6 +48,13 @@ MATHJAX_ENTRY = "tex-mml-chtml.js"
 # Sub-folders of MathJax's es5 build that the entry point loads on demand: TeX extensions
 # (autoload), CommonHTML fonts, the context menu and its accessibility tools.
 MATHJAX_PARTS = ("a11y", "adaptors", "input", "output", "sre", "ui")
+
+# The explorers' static twins: the CSS class of their <div> (nntrain.widgets._static.CSS_CLASS),
+# the Vega bundle's name in `_static` (nntrain.widgets._static.BUNDLE_NAME) and the script
+# type of the ipywidgets state myst-nb embeds.
+EXPLORER_CLASS = "nntrain-explorer"
+VEGA_BUNDLE = "nntrain-vega.js"
+WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
 
 # (label, distribution names tried in order) for the versions table.
 _DISTRIBUTIONS = (
@@ -106,6 +121,42 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     scripts[:] = unique
 
 
+def _explorer_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Load the Vega bundle on pages with a static twin; drop embedded ipywidgets state."""
+    scripts = context.get("script_files")
+    if scripts:
+        scripts[:] = [s for s in scripts
+                      if getattr(s, "attributes", {}).get("type") != WIDGET_STATE_TYPE]
+    if EXPLORER_CLASS in context.get("body", ""):
+        # Called during html-page-context, add_js_file adds the script to this page only.
+        app.add_js_file(VEGA_BUNDLE, type="module")
+
+
+def _vega_bundle(app: Sphinx) -> str:
+    """The Vega bundle's text, from the cache beside the doctrees or made afresh."""
+    try:
+        import vl_convert
+    except ImportError as err:
+        raise ExtensionError(
+            "vl-convert-python is not installed, so the explorers' static twins cannot be "
+            "served: install nntrain's dependencies (`pip install -e .`)."
+        ) from err
+    cache = Path(app.doctreedir) / f"nntrain-vega-{metadata.version('vl-convert-python')}.js"
+    if not cache.is_file():
+        cache.write_text(vl_convert.javascript_bundle(), encoding="utf-8")
+    return cache.read_text(encoding="utf-8")
+
+
+def _write_vega_bundle(app: Sphinx, exception: Exception | None) -> None:
+    # Written on every html build, not only when a page with an explorer was rendered:
+    # an incremental build may re-render none of them and still serve them.
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / VEGA_BUNDLE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(_vega_bundle(app), encoding="utf-8")
+
+
 def _version(names: tuple[str, ...]) -> str:
     for name in names:
         try:
@@ -160,5 +211,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
     app.connect("html-page-context", _dedupe_scripts)
+    app.connect("html-page-context", _explorer_scripts)
+    app.connect("build-finished", _write_vega_bundle)
     app.add_directive("nntrain-build-info", BuildInfoTable)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

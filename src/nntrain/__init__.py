@@ -22,9 +22,11 @@ floor 4  training, resume, sweeps,          one run with a tidy record (``nt.tra
                                             at once (``nt.sweep``); TPU/GPU/CPU strategy;
                                             the labs' Colab set-up
 floor 5  search, playground, compare,        grid and random search over sweeps; a 2-D
-         check                               playground; optimizers compared fairly, each at
-                                            its tuned rate; exercise checkers, one module
-                                            per notebook (``nt.check.exercise(name, answer)``)
+         plots, widgets, check               playground; optimizers compared fairly, each at
+                                            its tuned rate; shared matplotlib figures; the
+                                            explorers (ipywidgets with a static Vega-Lite
+                                            twin for the website); exercise checkers, one
+                                            module per notebook (``nt.check.exercise``)
 
 ``nt.sweep`` is the function and ``nt.SweepResult`` its result; they live in the package
 ``nntrain.sweeps`` (plural, so that ``import nntrain.sweeps.layers`` is never shadowed by
@@ -58,6 +60,7 @@ from . import (  # noqa: E402
     models,
     optimizers,
     playground,
+    plots,
     profiles,
     published,
     resume,
@@ -72,6 +75,21 @@ from .profiles import PROFILES, Profile, get_profile, setup  # noqa: E402
 from .training import Run, train  # noqa: E402
 
 from .sweeps import SweepResult, sweep  # noqa: E402
+
+# The explorers import Altair and ipywidgets, which cost seconds to import: nt.widgets is
+# imported on first use (PEP 562), so notebooks without an explorer never pay for it.
+_LAZY = ("widgets",)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'nntrain' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -97,6 +115,7 @@ __all__ = [
     "models",
     "optimizers",
     "playground",
+    "plots",
     "profiles",
     "published",
     "resume",
@@ -108,4 +127,5 @@ __all__ = [
     "sweeps",
     "train",
     "training",
+    "widgets",
 ]

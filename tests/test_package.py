@@ -1,0 +1,24 @@
+"""The package's public surface: every module is exported, and heavy ones load lazily."""
+
+import subprocess
+import sys
+
+import nntrain as nt
+
+
+def test_every_name_in_all_is_reachable():
+    for name in nt.__all__:
+        assert getattr(nt, name) is not None, name
+
+
+def test_importing_nntrain_does_not_import_the_explorers_libraries():
+    code = ("import sys, nntrain as nt; assert 'altair' not in sys.modules; "
+            "nt.widgets; assert 'altair' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_unknown_attribute_raises_attribute_error():
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        nt.nope
