@@ -18,9 +18,10 @@ floor 2  initializers, optimizers, schedules Keras initializers, optimizers writ
 floor 3  models, diagnostics                 model builders; gradient, activation, update and
                                             divergence monitors
 floor 4  training, resume, sweeps,          one run with a tidy record (``nt.train``) that
-         distribute, colab                   resumes after a disconnect; a whole grid trained
+         distribute, colab, lr_finder        resumes after a disconnect; a whole grid trained
                                             at once (``nt.sweep``); TPU/GPU/CPU strategy;
-                                            the labs' Colab set-up
+                                            the labs' Colab set-up; the learning-rate range
+                                            test
 floor 5  search, playground, compare,        grid and random search over sweeps; a 2-D
          plots, widgets, check               playground; optimizers compared fairly, each at
                                             its tuned rate; shared matplotlib figures; the
@@ -57,6 +58,7 @@ from . import (  # noqa: E402
     distribute,
     gradcheck,
     initializers,
+    lr_finder,
     models,
     optimizers,
     playground,
@@ -112,6 +114,7 @@ __all__ = [
     "get_profile",
     "initializers",
     "load",
+    "lr_finder",
     "models",
     "optimizers",
     "playground",
