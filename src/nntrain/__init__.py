@@ -15,8 +15,9 @@ floor 1  profiles, data, descent, backprop,  run profiles and seeding; data sets
                                             surfaces
 floor 2  initializers, optimizers, schedules Keras initializers, optimizers written from
                                             scratch, learning-rate schedules
-floor 3  models, diagnostics                 model builders; gradient, activation, update and
-                                            divergence monitors
+floor 3  models, diagnostics, propagation    model builders; gradient, activation, update and
+                                            divergence monitors; signal propagation through
+                                            depth (variances, histograms, Jacobian spectra)
 floor 4  training, resume, sweeps,          one run with a tidy record (``nt.train``) that
          distribute, colab, lr_finder        resumes after a disconnect; a whole grid trained
                                             at once (``nt.sweep``); TPU/GPU/CPU strategy;
@@ -64,6 +65,7 @@ from . import (  # noqa: E402
     playground,
     plots,
     profiles,
+    propagation,
     published,
     resume,
     schedules,
@@ -120,6 +122,7 @@ __all__ = [
     "playground",
     "plots",
     "profiles",
+    "propagation",
     "published",
     "resume",
     "schedules",
