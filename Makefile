@@ -50,8 +50,8 @@ test: test-package test-notebooks test-book test-site
 # The package's tests run under both Keras backends; the pipeline tests (which build books and
 # execute notebooks, whatever the backend) run once.
 test-package: $(STAMP)
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests --ignore=tests/test_site.py
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py --ignore=tests/test_site.py
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests --ignore=tests/site
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py --ignore=tests/site
 
 test-notebooks: $(STAMP)
 	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
@@ -62,13 +62,14 @@ test-book: $(STAMP)
 	rm -rf _build/smoke
 	NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
 
-# The built site as a reader sees it (tests/test_site.py): internal links and anchors, no log
-# lines or warnings in a page, and every page in headless Chromium with the network cut off
+# The built site as a reader sees it (tests/site/, kept apart so that test-package never
+# needs a built site): internal links and anchors, no log lines or warnings in a page, every
+# page in headless Chromium with the network cut off, and each explorer's controls moved
 # (screenshots in _build/screenshots). Check the website instead with SITE=_build/html.
 SITE ?= _build/smoke/_build/html
 test-site: $(STAMP)
 	rm -rf _build/screenshots
-	NNTRAIN_SITE=$(SITE) $(BIN)/python -m pytest -p no:cacheprovider tests/test_site.py
+	NNTRAIN_SITE=$(SITE) $(BIN)/python -m pytest -p no:cacheprovider tests/site
 
 lab: $(STAMP)
 	NNTRAIN_PROGRESS=1 $(BIN)/jupyter lab

@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("NNTRAIN_SITE", ROOT / "_build" / "smoke" / "_build" / "html")).resolve()
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 ON_CI = os.environ.get("CI", "").lower() not in ("", "0", "false")

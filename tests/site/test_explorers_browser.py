@@ -7,7 +7,7 @@ its controls, and checks that the figure changed, that the control's state went 
 page's address and comes back on reload, and that the console shows no error and no request
 left the site. Screenshots before and after each move go to `_build/screenshots/explorers/`.
 
-The browser, the server and the network cut are those of tests/test_site.py (its fixtures
+The browser, the server and the network cut are those of tests/site/test_site.py (its fixtures
 `browser` and `site_url`, and its `_open`). Where no Chromium is found the tests are skipped,
 saying so, except on CI, where they fail.
 """
