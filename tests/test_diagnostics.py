@@ -298,3 +298,159 @@ def test_divergence_guard_stops_a_nan_run_without_raising():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------ input gradients, time
+
+
+def _linear_rnn(timesteps, u=0.8, w=1.5, v=2.0):
+    """h_t = w x_t + u h_{t-1}, y = v h_T: dy/dx_t = v u^(T - t) w exactly."""
+    const = keras.initializers.Constant
+    return keras.Sequential([
+        keras.Input((timesteps, 1)),
+        keras.layers.SimpleRNN(1, activation=None, use_bias=False, kernel_initializer=const(w),
+                               recurrent_initializer=const(u), name="recurrent"),
+        keras.layers.Dense(1, kernel_initializer=const(v), name="output"),
+    ])
+
+
+def test_input_gradients_match_the_analytic_gradient_of_a_linear_model():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, name="output")])
+    w, b = (keras.ops.convert_to_numpy(v) for v in model.get_layer("output").weights)
+    g = diagnostics.input_gradients(model, x, y, loss="mean_squared_error")
+    # L = mean_i (x_i w + b - y_i)^2, so dL/dx_i = 2 / n (x_i w + b - y_i) w^T
+    expected = 2 / len(x) * (x @ w + b - y) * w.T
+    assert g.shape == x.shape
+    np.testing.assert_allclose(g, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_through_time_decays_like_a_power_of_the_recurrent_weight():
+    timesteps = 12
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, timesteps, 1)).astype("float32")
+    y = rng.normal(size=(32, 1)).astype("float32")
+    frame = diagnostics.gradient_through_time(_linear_rnn(timesteps), x, y, loss="mean_squared_error")
+    assert list(frame.columns) == ["timestep", "steps_to_end", "norm"]
+    assert list(frame.timestep) == list(range(1, timesteps + 1))
+    assert list(frame.steps_to_end) == list(range(timesteps - 1, -1, -1))
+    ratio = frame.norm.to_numpy() / frame.norm.iloc[-1]
+    np.testing.assert_allclose(ratio, 0.8 ** frame.steps_to_end.to_numpy(), rtol=1e-4)
+    # and the last step's norm is |v w| * 2/n * ||y_hat - y||
+    model = _linear_rnn(timesteps)
+    residual = keras.ops.convert_to_numpy(model(x)) - y
+    assert frame.norm.iloc[-1] == pytest.approx(3.0 * 2 / 32 * np.linalg.norm(residual), rel=1e-4)
+
+
+def test_gradient_through_time_wants_sequences():
+    with pytest.raises(ValueError, match=r"`x` must be a batch of sequences.*Received: x with shape \(4, 3\)"):
+        diagnostics.gradient_through_time(_linear_rnn(3), np.zeros((4, 3)), np.zeros(4))
+
+
+# --------------------------------------------------------------- step loss, monitor
+
+
+def test_step_loss_recovers_the_loss_of_every_batch(digits):
+    x, y = digits.x_train[:100], digits.y_train[:100]
+    model = models.mlp((8, 8, 1), seed=0)
+    # a learning rate of 0 keeps the weights, so each batch's loss can be computed afterwards
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    losses = diagnostics.StepLoss()
+    model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0, callbacks=[losses])
+    frame = losses.frame()
+    assert list(frame.columns) == ["step", "epoch", "loss"]
+    assert list(frame.step) == list(range(1, 9)) and list(frame.epoch) == [1] * 4 + [2] * 4
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    expected = [float(loss_fn(y[i:i + 32], model(x[i:i + 32]))) for i in range(0, 100, 32)]
+    # batches of 32, 32, 32 and 4: the last one is not a running mean but its own loss
+    np.testing.assert_allclose(frame.loss, expected * 2, rtol=1e-4)
+
+
+def test_step_loss_needs_a_compiled_loss():
+    model = models.regression((8,), seed=0)
+    losses = diagnostics.StepLoss()
+    losses.set_model(model)
+    with pytest.raises(ValueError, match=r"`model` must be compiled with a loss.*Received: model="):
+        losses.on_train_begin()
+
+
+def test_monitor_bundles_the_four_recorders_and_draws_them(digits, probe):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = models.deep_mlp(3, 16, "tanh", init="xavier_normal", input_shape=(8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    monitor = diagnostics.Monitor(*probe, every=2)
+    model.fit(digits.x_train[:192], digits.y_train[:192], batch_size=32, epochs=1, verbose=0,
+              callbacks=[monitor])
+    frames = monitor.frames()
+    assert set(frames) == {"loss", "gradients", "activations", "updates"}
+    assert list(frames["loss"].step) == list(range(1, 7))
+    assert sorted(frames["gradients"].step.unique()) == [0, 2, 4, 6]
+    assert sorted(frames["updates"].step.unique()) == [2, 4, 6]
+    assert (frames["updates"].ratio > 0).all()
+    assert list(frames["activations"].layer.unique()) == ["hidden_1", "hidden_2", "hidden_3", "output"]
+    # its gradient probe is GradientNorms's: the last record equals a fresh one-off measurement
+    last = frames["gradients"].query("step == 6").set_index("layer")["norm"]
+    fresh = diagnostics.gradient_norms(model, *probe).set_index("layer")["norm"]
+    np.testing.assert_allclose(last, fresh[last.index], rtol=1e-4)
+    fig = monitor.plot(title="test")
+    assert len(fig.axes) == 4
+    assert fig.axes[1].get_yscale() == "log" and fig.axes[3].get_yscale() == "log"
+    assert len(fig.axes[1].lines) == 4  # one per layer with a kernel
+
+
+# -------------------------------------------------------------------- tensorboard
+
+
+def test_read_histograms_reads_what_kerass_tensorboard_wrote(tmp_path, digits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model = models.mlp((8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    model.fit(digits.x_train[:128], digits.y_train[:128], batch_size=64, epochs=2, verbose=0,
+              validation_data=(digits.x_val[:64], digits.y_val[:64]),
+              callbacks=[keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    frame = diagnostics.read_histograms(tmp_path)
+    assert list(frame.columns) == ["run", "tag", "step", "left", "right", "count"]
+    assert set(frame.run) == {"train"}
+    tag = "mlp/hidden_1/kernel/histogram"  # Keras names them by the weight's path
+    assert tag in set(frame.tag)
+    assert sorted(frame.step.unique()) == [0, 1]
+    kernel = frame[(frame.tag == tag) & (frame.step == 1)]
+    weights = keras.ops.convert_to_numpy(model.get_layer("hidden_1").kernel)
+    # every weight in one bucket, and the buckets span the weights' range exactly
+    assert kernel["count"].sum() == weights.size
+    assert kernel["left"].iloc[0] == pytest.approx(weights.min(), rel=1e-6)
+    assert kernel["right"].iloc[-1] == pytest.approx(weights.max(), rel=1e-6)
+    ax = diagnostics.plot_histograms(frame, tag)
+    assert len(ax.lines) == 2
+    with pytest.raises(ValueError, match=r"`tag` must be one of .*Received: tag='nope'"):
+        diagnostics.plot_histograms(frame, "nope")
+
+
+def test_read_histograms_wants_event_files(tmp_path):
+    with pytest.raises(ValueError, match=r"`log_dir` must be a folder holding TensorBoard event files"):
+        diagnostics.read_histograms(tmp_path)
+
+
+def test_monitor_update_ratios_are_those_of_single_steps(digits, probe):
+    x, y = digits.x_train[:96], digits.y_train[:96]
+    model = models.deep_mlp(2, 8, "tanh", init="xavier_normal", input_shape=(8, 8, 1), seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    weights = []
+
+    class Keep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            weights.append(keras.ops.convert_to_numpy(self.model.get_layer("hidden_1").kernel))
+
+    monitor = diagnostics.Monitor(*probe, every=3)
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0, callbacks=[Keep(), monitor])
+    frame = monitor.frames()["updates"].query("layer == 'hidden_1'")
+    assert list(frame.step) == [3, 6]
+    for step, ratio in zip(frame.step, frame.ratio):  # weights[k] is after step k + 1
+        expected = np.linalg.norm(weights[step - 1] - weights[step - 2]) / np.linalg.norm(weights[step - 2])
+        assert ratio == pytest.approx(expected, rel=1e-5)

@@ -9,10 +9,11 @@ and then calls into the modules re-exported here. The modules are layered: a mod
 imports from the floors below it (see DESIGN.md).
 
 floor 1  profiles, data, descent, backprop,  run profiles and seeding; data sets; gradient
-         gradcheck, published, surfaces      descent in NumPy; a scalar autodiff engine;
-                                            gradient checking and a NumPy two-layer network;
+         gradcheck, published, surfaces,     descent in NumPy; a scalar autodiff engine;
+         tasks                              gradient checking and a NumPy two-layer network;
                                             published results the labs reproduce; 2-D loss
-                                            surfaces
+                                            surfaces; synthetic sequence tasks (the adding
+                                            problem)
 floor 2  initializers, optimizers, schedules Keras initializers, optimizers written from
                                             scratch, learning-rate schedules
 floor 3  models, diagnostics, propagation    model builders; gradient, activation, update and
@@ -72,6 +73,7 @@ from . import (  # noqa: E402
     search,
     surfaces,
     sweeps,
+    tasks,
     training,
 )
 from .data import Dataset, DataUnavailableError, load  # noqa: E402
@@ -131,6 +133,7 @@ __all__ = [
     "setup",
     "sweep",
     "sweeps",
+    "tasks",
     "train",
     "training",
     "widgets",

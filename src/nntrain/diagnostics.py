@@ -23,12 +23,18 @@ Steps count optimizer updates: step 0 is the state before training, step :math:`
 state after :math:`t` updates; epochs are counted from 1 as Keras prints them (epoch 0 is
 the state before training). Every result is a tidy ``pandas.DataFrame``, one row per
 (step, layer) observation.
+
+Beyond the layers: :func:`gradient_through_time` measures how far back in a sequence the
+loss still reaches, :class:`StepLoss` the loss of every mini-batch (spikes included),
+:class:`Monitor` bundles the four per-step records and draws them, and
+:func:`read_histograms` reads back what ``keras.callbacks.TensorBoard`` wrote.
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -38,13 +44,19 @@ __all__ = [
     "ActivationStats",
     "DivergenceGuard",
     "GradientNorms",
+    "Monitor",
     "SIGMOID_SATURATION",
+    "StepLoss",
     "TANH_SATURATION",
     "UpdateRatios",
     "WEIGHT_VARIABLES",
     "activation_stats",
     "gradient_norms",
+    "gradient_through_time",
     "gradients",
+    "input_gradients",
+    "plot_histograms",
+    "read_histograms",
 ]
 
 # The variables a layer multiplies its input by (not biases, not normalization scales):
@@ -420,6 +432,314 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+# ------------------------------------------------- through time, per step, together
+
+
+def input_gradients(
+    model: keras.Model,
+    x,
+    y,
+    loss: str | keras.losses.Loss | Callable | None = None,
+    training: bool = True,
+) -> np.ndarray:
+    r"""The gradient of the mean loss on ``(x, y)`` with respect to the inputs ``x``.
+
+    .. math::
+
+        g_x = \nabla_x \frac{1}{n} \sum_{i=1}^{n} \ell(f_\theta(x_i), y_i)
+
+    For a recurrent network reading :math:`x_1, \dots, x_T`, the slice :math:`g_{x_t}`
+    is :math:`(\partial h_t / \partial x_t)^\top \, \partial L / \partial h_t`: how much
+    the loss still feels the input of step :math:`t`, after the signal has travelled back
+    through every later step. The model's state is left untouched.
+
+    Args:
+        model, x, y, loss, training: as for :func:`gradients`.
+
+    Returns:
+        A NumPy array of the shape of ``x``.
+
+    Example:
+        >>> input_gradients(nt.models.rnn("simple", input_shape=(50, 2), num_classes=None),
+        ...                 x[:64], y[:64]).shape
+        (64, 50, 2)
+    """
+    loss_fn = _loss_function(model, y, loss)
+    grad = _gradient_function(model, loss_fn, training, wrt="inputs")
+    return np.asarray(keras.ops.convert_to_numpy(grad(np.asarray(x, "float32"), y)))
+
+
+def gradient_through_time(
+    model: keras.Model,
+    x,
+    y,
+    loss: str | keras.losses.Loss | Callable | None = None,
+    training: bool = True,
+) -> pd.DataFrame:
+    r"""The norm of the loss's gradient with respect to the input of each time step.
+
+    .. math::
+
+        \lVert g_{x_t} \rVert_2 = \Big( \sum_{i=1}^{n} \sum_{j}
+        \big( \partial L / \partial x_{i,t,j} \big)^2 \Big)^{1/2},
+        \qquad t = 1, \dots, T
+
+    For a plain recurrent network it shrinks (or grows) geometrically as :math:`t` moves
+    away from the end of the sequence: the product of Jacobians through time
+    (Pascanu et al., 2013).
+
+    Args:
+        model: a model reading sequences ``(batch, timesteps, features)``.
+        x: a batch of sequences.
+        y, loss, training: as for :func:`gradients`.
+
+    Returns:
+        A frame with columns ``timestep`` (from 1), ``steps_to_end`` (:math:`T - t`) and
+        ``norm``, one row per time step.
+
+    Example:
+        >>> gradient_through_time(model, x[:128], y[:128]).plot(x="timestep", y="norm", logy=True)
+
+    References:
+        Pascanu, Mikolov & Bengio, 2013, https://arxiv.org/abs/1211.5063
+    """
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError("`x` must be a batch of sequences of shape (batch, timesteps, features). "
+                         f"Received: x with shape {x.shape}")
+    g = input_gradients(model, x, y, loss, training).astype(np.float64)
+    norms = np.sqrt(np.sum(g ** 2, axis=(0, 2)))
+    timesteps = np.arange(1, x.shape[1] + 1)
+    return pd.DataFrame({"timestep": timesteps, "steps_to_end": x.shape[1] - timesteps,
+                         "norm": norms})
+
+
+class StepLoss(_Recorder):
+    r"""Record the loss of every mini-batch, the one the optimizer stepped on.
+
+    Keras logs the *running mean* of the loss over the epoch so far, which smooths spikes
+    away. Its loss tracker keeps a weighted total :math:`S_t` and a count :math:`C_t` (the
+    examples seen this epoch), so the loss of batch :math:`t` alone is read back exactly:
+
+    .. math::
+
+        L_t = \frac{S_t - S_{t-1}}{C_t - C_{t-1}}
+
+    Returns:
+        ``frame()`` has columns ``step`` (from 1), ``epoch`` and ``loss``; a non-finite
+        loss is recorded as it is (``nan`` or ``inf``).
+
+    Example:
+        >>> losses = StepLoss()
+        >>> model.fit(x, y, callbacks=[losses])
+        >>> losses.frame().plot(x="step", y="loss")
+    """
+
+    _columns = ("loss",)
+
+    def __init__(self):
+        super().__init__(every=1)
+
+    def _start(self):
+        trackers = [m for m in self.model.metrics if m.name == "loss"]
+        if not trackers:
+            raise ValueError("`model` must be compiled with a loss before training with StepLoss. "
+                             f"Received: model={self.model.name!r}")
+        self._tracker = trackers[0]
+
+    def _totals(self) -> tuple[float, float]:
+        _ = self.model  # under JAX, reading the model attaches the current training state
+        tracker = self._tracker  # a keras.metrics.Mean: a weighted total and a count
+        return (float(keras.ops.convert_to_numpy(tracker.total)),
+                float(keras.ops.convert_to_numpy(tracker.count)))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        self._previous = self._totals()  # Keras has just reset its metrics
+
+    def _record(self):
+        if self.step == 0:
+            self._previous = self._totals()
+            return
+        total, count = self._totals()
+        with np.errstate(invalid="ignore"):
+            loss = (total - self._previous[0]) / max(count - self._previous[1], 1.0)
+        self._previous = (total, count)
+        self._add([{"loss": float(loss)}])
+
+
+class Monitor(keras.callbacks.Callback):
+    """Watch one training run four ways at once, and draw all four.
+
+    Bundles :class:`StepLoss`, :class:`GradientNorms`, :class:`ActivationStats` and
+    :class:`UpdateRatios` in a single callback, so that a run is watched with
+    ``callbacks=[monitor]`` and diagnosed with :meth:`plot`. The loss is recorded at every
+    step; the gradient and activation probes run every ``every`` steps on one fixed probe
+    batch; and at the same steps the update ratio of the step just taken is recorded (the
+    weights are kept one step before), so that it compares with the per-step rule of thumb
+    of :math:`10^{-3}` whatever ``every`` is.
+
+    Args:
+        x_probe: a small fixed batch of training inputs.
+        y_probe: their targets.
+        every: record the probes every ``every`` optimizer steps.
+        loss: the loss to differentiate; ``None`` takes the model's compiled loss.
+
+    Attributes:
+        loss, gradients, activations, updates: the four recorders.
+
+    Example:
+        >>> monitor = Monitor(data.x_train[:128], data.y_train[:128], every=5)
+        >>> nt.train(model, data, "sgd", callbacks=[monitor])
+        >>> monitor.plot()
+    """
+
+    def __init__(self, x_probe, y_probe, every: int = 1, loss=None):
+        super().__init__()
+        self.loss = StepLoss()
+        self.gradients = GradientNorms(x_probe, y_probe, every=every, loss=loss)
+        self.activations = ActivationStats(x_probe, every=every)
+        self.updates = _StepUpdateRatios(every=every)
+        self._parts = (self.loss, self.gradients, self.activations, self.updates)
+
+    def set_model(self, model):
+        super().set_model(model)
+        for part in self._parts:
+            part.set_model(model)
+
+    def on_train_begin(self, logs=None):
+        for part in self._parts:
+            part.on_train_begin(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for part in self._parts:
+            part.on_epoch_begin(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for part in self._parts:
+            part.on_train_batch_end(batch, logs)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The four records: ``loss``, ``gradients``, ``activations``, ``updates``."""
+        return {"loss": self.loss.frame(), "gradients": self.gradients.frame(),
+                "activations": self.activations.frame(), "updates": self.updates.frame()}
+
+    def plot(self, axes=None, title: str | None = None):
+        """Draw the run: loss per step; per layer, the gradient norm, the saturated (tanh,
+        sigmoid) or dead (other activations) fraction, and the update-to-weight ratio.
+
+        Layers are coloured from the first (dark) to the last (light). A dashed red line
+        marks the first step whose loss was not finite.
+
+        Args:
+            axes: four matplotlib axes; ``None`` makes a new figure with a row of four.
+            title: a title over the row.
+
+        Returns:
+            The matplotlib figure.
+        """
+        return _plot_monitor(self.frames(), axes, title)
+
+
+class _StepUpdateRatios(UpdateRatios):
+    """:class:`UpdateRatios` of single steps, every ``every`` steps: the weights are kept one
+    step before each recorded step, and the recorded ratio is that of the step in between."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            self._record()  # against the weights kept one step earlier
+        elif (self.step + 1) % self.every == 0:
+            self._previous = self._weights()
+
+
+def read_histograms(log_dir) -> pd.DataFrame:
+    """Read back the histograms that ``keras.callbacks.TensorBoard`` wrote.
+
+    With ``histogram_freq=k``, Keras's TensorBoard callback writes a histogram of every
+    weight every ``k`` epochs into the event files of ``log_dir/train``. This reads them
+    with TensorBoard's own event reader (``EventAccumulator``); each histogram is a list
+    of buckets ``[left, right)`` with the number of weights in each.
+
+    Args:
+        log_dir: the folder given to the TensorBoard callback.
+
+    Returns:
+        A frame with columns ``run`` (the subfolder, e.g. ``train``), ``tag`` (e.g.
+        ``hidden_1/kernel/histogram``), ``step`` (the epoch, from 0), ``left``, ``right``
+        and ``count``, one row per bucket.
+
+    Example:
+        >>> model.fit(x, y, validation_data=(xv, yv),
+        ...           callbacks=[keras.callbacks.TensorBoard(log_dir, histogram_freq=1)])
+        >>> read_histograms(log_dir).tag.unique()
+
+    References:
+        TensorBoard, https://www.tensorflow.org/tensorboard/get_started
+    """
+    try:
+        from tensorboard.backend.event_processing import event_accumulator
+        from tensorboard.util import tensor_util
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("read_histograms needs the `tensorboard` package, which Keras's "
+                          "TensorBoard callback needs too: pip install tensorboard") from error
+    root = Path(log_dir)
+    folders = sorted({p.parent for p in root.rglob("*tfevents*")}) if root.is_dir() else []
+    if not folders:
+        raise ValueError("`log_dir` must be a folder holding TensorBoard event files. "
+                         f"Received: log_dir={str(log_dir)!r}")
+    rows = []
+    for folder in folders:
+        events = event_accumulator.EventAccumulator(
+            str(folder), size_guidance={event_accumulator.TENSORS: 0})  # 0: keep every event
+        events.Reload()
+        for tag in events.Tags()["tensors"]:
+            if events.SummaryMetadata(tag).plugin_data.plugin_name != "histograms":
+                continue
+            for event in events.Tensors(tag):
+                buckets = tensor_util.make_ndarray(event.tensor_proto).reshape(-1, 3)
+                rows.extend({"run": folder.relative_to(root).as_posix(), "tag": tag,
+                             "step": int(event.step), "left": float(left), "right": float(right),
+                             "count": float(count)} for left, right, count in buckets)
+    return pd.DataFrame(rows, columns=["run", "tag", "step", "left", "right", "count"])
+
+
+def plot_histograms(histograms: pd.DataFrame, tag: str, ax=None, run: str = "train"):
+    """Draw one tag's histograms over the steps, offset like TensorBoard's "offset" view.
+
+    Args:
+        histograms: a frame from :func:`read_histograms`.
+        tag: the tag to draw, e.g. ``"hidden_1/kernel/histogram"``.
+        ax: a matplotlib axes; ``None`` makes a new figure.
+        run: the run (subfolder) to draw.
+
+    Returns:
+        The matplotlib axes: bucket centres across, one curve per step (for Keras's
+        callback, the epoch counted from 0), later steps drawn lower and lighter.
+    """
+    import matplotlib.pyplot as plt
+
+    chosen = histograms[(histograms["tag"] == tag) & (histograms["run"] == run)]
+    if chosen.empty:
+        raise ValueError(f"`tag` must be one of {sorted(histograms['tag'].unique())} in run "
+                         f"{run!r}. Received: tag={tag!r}")
+    if ax is None:
+        ax = plt.subplots()[1]
+    steps = sorted(chosen["step"].unique())
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(steps)))
+    height = chosen["count"].max()
+    for i, (step, colour) in enumerate(zip(steps, colours)):
+        one = chosen[chosen["step"] == step]
+        offset = -i * 0.5 * height  # each later step half a histogram lower
+        ax.plot((one["left"] + one["right"]) / 2, one["count"] + offset, color=colour,
+                label=f"step {step}" if i in (0, len(steps) - 1) else None)
+        ax.fill_between((one["left"] + one["right"]) / 2, offset, one["count"] + offset,
+                        color=colour, alpha=0.25)
+    ax.set(xlabel="weight value", yticks=[], title=tag.removesuffix("/histogram"))
+    ax.legend()
+    return ax
+
+
 # -------------------------------------------------------------------------- helpers
 
 def _cached(model: keras.Model, key: tuple, make: Callable) -> Callable:
@@ -434,16 +754,20 @@ def _cached(model: keras.Model, key: tuple, make: Callable) -> Callable:
     return cache[key]
 
 
-def _gradient_function(model: keras.Model, loss_fn: Callable, training: bool) -> Callable:
-    """``grad(x, y) -> list of gradients``, one per ``model.trainable_variables``, at the
-    variables' current values, for the active backend."""
-    return _cached(model, ("gradients", loss_fn, training),
-                   lambda: _make_gradient_function(model, loss_fn, training))
+def _gradient_function(model: keras.Model, loss_fn: Callable, training: bool,
+                       wrt: str = "weights") -> Callable:
+    """``grad(x, y)``: the gradient of the mean loss at the variables' current values, for
+    the active backend, with respect to ``wrt``: ``"weights"`` (a list of gradients, one per
+    ``model.trainable_variables``) or ``"inputs"`` (an array shaped like ``x``)."""
+    return _cached(model, ("gradients", wrt, loss_fn, training),
+                   lambda: _make_gradient_function(model, loss_fn, training, wrt))
 
 
-def _make_gradient_function(model: keras.Model, loss_fn: Callable, training: bool) -> Callable:
+def _make_gradient_function(model: keras.Model, loss_fn: Callable, training: bool,
+                            wrt: str) -> Callable:
+    argnum = {"inputs": 0, "weights": 1}[wrt]  # the position of what is differentiated
 
-    def mean_loss(trainable_values, non_trainable_values, x, y):
+    def mean_loss(x, trainable_values, non_trainable_values, y):
         y_pred, _ = model.stateless_call(trainable_values, non_trainable_values, x,
                                          training=training)
         return keras.ops.mean(loss_fn(y, y_pred))
@@ -452,22 +776,28 @@ def _make_gradient_function(model: keras.Model, loss_fn: Callable, training: boo
     if backend == "tensorflow":
         import tensorflow as tf
 
-        def grad(x, y):
-            values = [tf.identity(v.value) for v in model.trainable_variables]
-            others = [tf.identity(v.value) for v in model.non_trainable_variables]
+        def eager(x, values, others, y):
+            target = (x, values)[argnum]
             with tf.GradientTape() as tape:
-                tape.watch(values)
-                value = mean_loss(values, others, x, y)
-            return tape.gradient(value, values)
+                tape.watch(target)
+                value = mean_loss(x, values, others, y)
+            return tape.gradient(value, target)
+
+        # traced once per probe shape, then about ten times faster than eager calls
+        run = tf.function(eager, reduce_retracing=True)
+
+        def grad(x, y):
+            return run(tf.convert_to_tensor(x), [v.value for v in model.trainable_variables],
+                       [v.value for v in model.non_trainable_variables], y)
     elif backend == "jax":
         import jax
 
         # compiled once per probe (the model and the probe's shapes are fixed), then fast
-        value_grad = jax.jit(jax.grad(mean_loss))
+        value_grad = jax.jit(jax.grad(mean_loss, argnums=argnum))
 
         def grad(x, y):
-            return value_grad([v.value for v in model.trainable_variables],
-                              [v.value for v in model.non_trainable_variables], x, y)
+            return value_grad(x, [v.value for v in model.trainable_variables],
+                              [v.value for v in model.non_trainable_variables], y)
     else:
         raise NotImplementedError(
             f"nntrain.diagnostics computes gradients under the TensorFlow and JAX backends; "
@@ -562,6 +892,10 @@ def _make_activation_function(model: keras.Model, training: bool):
         import jax
 
         forward = jax.jit(forward)
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        forward = tf.function(forward, reduce_retracing=True)  # traced once per probe shape
 
     def observe(x):
         return forward([v.value for v in features.trainable_variables],
@@ -614,3 +948,45 @@ def _check_probe(x, y):
                 f"Received: y_probe with {len(y)} rows for {len(x)} inputs"
             )
     return x, y
+
+
+def _plot_layers(ax, frame: pd.DataFrame, value: str, order: list[str]) -> None:
+    """One line per layer of ``frame[value]`` against the step, dark to light by depth."""
+    import matplotlib.pyplot as plt
+
+    colours = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(order), 1)))
+    for layer, colour in zip(order, colours):
+        one = frame[frame["layer"] == layer]
+        ax.plot(one["step"], one[value], color=colour,
+                label=layer if layer in (order[0], order[-1]) else None)
+
+
+def _plot_monitor(frames: dict[str, pd.DataFrame], axes, title: str | None):
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), layout="constrained")
+    axes = list(np.ravel(axes))
+    loss, grads, acts, ups = (frames[k] for k in ("loss", "gradients", "activations", "updates"))
+    axes[0].plot(loss["step"], loss["loss"], color="black", linewidth=0.8)
+    bad = loss.loc[~np.isfinite(loss["loss"].to_numpy(float)), "step"]
+    if len(bad):
+        axes[0].axvline(bad.iloc[0], color="#D55E00", linestyle="--", label="loss not finite")
+        axes[0].legend()
+    axes[0].set(xlabel="step", ylabel="mini-batch loss")
+    order = list(dict.fromkeys(grads["layer"]))
+    _plot_layers(axes[1], grads, "norm", order)
+    axes[1].set(xlabel="step", ylabel="gradient norm", yscale="log")
+    hidden = acts[acts["layer"] != "output"].copy()
+    hidden["fraction"] = np.where(hidden["activation"].isin(["tanh", "sigmoid"]),
+                                  hidden["saturated"], hidden["dead"])
+    _plot_layers(axes[2], hidden, "fraction", list(dict.fromkeys(hidden["layer"])))
+    axes[2].set(xlabel="step", ylabel="saturated or dead fraction", ylim=(-0.03, 1.03))
+    _plot_layers(axes[3], ups, "ratio", order)
+    axes[3].axhline(1e-3, color="grey", linestyle=":", label="$10^{-3}$")  # the rule of thumb
+    axes[3].set(xlabel="step", ylabel="update / weight, per step", yscale="log")
+    for ax in axes[1:]:
+        ax.legend(fontsize="small")
+    if title:
+        axes[0].figure.suptitle(title)
+    return axes[0].figure
