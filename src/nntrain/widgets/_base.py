@@ -214,7 +214,7 @@ class Explorer:
     # ------------------------------------------------------------------ display
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        bundle = _widget_bundle(self.widget, include, exclude)
         bundle["text/html"] = self.static_html()
         bundle["text/plain"] = repr(self)
         return bundle
@@ -222,6 +222,17 @@ class Explorer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
         return f"{type(self).__name__}({settings})"
+
+
+def _widget_bundle(widget, include, exclude) -> dict:
+    """The mime bundle that shows ``widget`` live in a kernel's front end."""
+    method = getattr(widget, "_repr_mimebundle_", None)
+    if method is not None:  # ipywidgets 8
+        return method(include=include, exclude=exclude)
+    # ipywidgets 7 (Colab's 7.7.1) has no _repr_mimebundle_: the same view reference that
+    # its _ipython_display_ sends.
+    return {"application/vnd.jupyter.widget-view+json":
+            {"version_major": 2, "version_minor": 0, "model_id": widget._model_id}}
 
 
 def _allowed(control) -> list | None:
