@@ -137,3 +137,42 @@ def test_bad_input_raises_value_error(digits, kwargs, match):
     args = {"model": models.regression((64,)), "data": _flat(digits, 16), **kwargs}
     with pytest.raises(ValueError, match=match):
         training.train(**args)
+
+
+class _BatchLosses(keras.callbacks.Callback):
+    """Each mini-batch's own loss, recovered from the running mean Keras logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.means = []
+        self.epochs = getattr(self, "epochs", []) + [self.means]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.means.append(float(logs["loss"]))
+
+    def batches(self):
+        out = []
+        for means in self.epochs:
+            totals = np.arange(1, len(means) + 1) * np.array(means)
+            out.append(np.round(np.diff(totals, prepend=0.0), 3).tolist())
+        return out
+
+
+@pytest.mark.xfail(keras.backend.backend() == "tensorflow", strict=True, raises=AssertionError,
+                   reason="known defect: under TensorFlow, Keras's fit on arrays after a global "
+                          "seed draws the same batch order every epoch (its tf.data shuffle is "
+                          "seeded once); nt.train does not yet shuffle per epoch itself")
+def test_every_epoch_draws_a_new_batch_order():
+    """Twelve examples with targets 0..11, a zero model that barely moves (rate 1e-20), batches of 4:
+    each batch's loss is the mean of its squared targets, so it names the batch. Stochastic
+    gradient descent reshuffles every epoch, so three epochs must not repeat one order."""
+    base = nt.data.load("california_housing", profile="smoke", synthetic=True)
+    x = np.zeros((12, base.x_train.shape[1]), "float32")
+    data = dataclasses.replace(base, x_train=x, y_train=np.arange(12, dtype="float32"),
+                               x_val=x[:4], y_val=np.zeros(4, "float32"))
+    model = keras.Sequential([keras.Input(x.shape[1:]), keras.layers.Dense(1, kernel_initializer="zeros")])
+    record = _BatchLosses()
+    training.train(model, data, optimizers.SGD(1e-20), epochs=3, batch_size=4, callbacks=[record], seed=0)
+    orders = record.batches()
+    for order in orders:  # every epoch sees each example once: mean of 0^2 .. 11^2
+        assert np.mean(order) == pytest.approx(506 / 12, abs=1e-2), orders
+    assert len({tuple(order) for order in orders}) > 1, orders  # but not in one order
