@@ -218,7 +218,17 @@ if st.backend == "tensorflow":
     replicas_holding_a_kernel = len(getattr(kernel, "values", [kernel]))
 else:
     replicas_holding_a_kernel = len(kernel.sharding.device_set)
-single, single_run = fit(contextlib.nullcontext())  # Keras's own placement: one device
+if st.backend == "tensorflow":
+    # nt.train hands tf.distribute the arrays and lets Keras shuffle them (a Python stream
+    # of batches would hide the batch size it splits): the same fit on one device.
+    single = nt.models.mlp(data.input_shape, seed=0)
+    keras.utils.set_random_seed(0)
+    nt.models.compile_for(single, data, nt.optimizers.SGD(learning_rate=0.1))
+    single_history = single.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=2,
+                                validation_data=(data.x_val, data.y_val), verbose=0).history
+else:
+    single, single_run = fit(contextlib.nullcontext())  # Keras's own placement: one device
+    single_history = single_run.history
 tpu = distribute.strategy("tpu")
 print(json.dumps({
     "kind": st.kind, "replicas": st.num_replicas, "native": type(st.native).__name__,
@@ -227,7 +237,7 @@ print(json.dumps({
     "replicas_holding_a_kernel": replicas_holding_a_kernel,
     "max_weight_difference": max(float(np.max(np.abs(a - b)))
                                  for a, b in zip(model.get_weights(), single.get_weights())),
-    "loss": run.history["loss"].tolist(), "single_loss": single_run.history["loss"].tolist(),
+    "loss": run.history["loss"].tolist(), "single_loss": list(single_history["loss"]),
     "tpu_kind": tpu.kind, "tpu_replicas": tpu.num_replicas, "tpu_fallbacks": list(tpu.fallbacks),
 }))
 """

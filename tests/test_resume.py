@@ -108,18 +108,3 @@ def test_a_backup_folder_with_other_files_is_refused(digits, tmp_path):
         _train(digits, tmp_path / "notes.txt")
     with pytest.raises(ValueError, match=r"`backup_dir` must be a folder path .*Received: backup_dir=3"):
         resume.BackupAndRestore(3)
-
-
-def test_epoch_seed_makes_the_shuffle_a_function_of_seed_and_epoch():
-    callback = resume.EpochSeed(7)
-
-    def order(epoch):
-        callback.on_epoch_begin(epoch)
-        return np.random.permutation(100)
-
-    first = order(2)
-    np.random.permutation(100)  # whatever happened in between
-    np.testing.assert_array_equal(order(2), first)
-    assert not np.array_equal(order(3), first)
-    with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer. Received: seed=-1"):
-        resume.EpochSeed(-1)

@@ -35,7 +35,7 @@ import pandas as pd
 
 from .profiles import Profile, get_profile
 
-__all__ = ["NAMES", "DATA_DIR_VAR", "Dataset", "DataUnavailableError", "load"]
+__all__ = ["NAMES", "DATA_DIR_VAR", "Dataset", "DataUnavailableError", "batch_order", "load"]
 
 DATA_DIR_VAR = "NNTRAIN_DATA_DIR"
 
@@ -209,6 +209,33 @@ class _Raw:
     source: str
     x_test: np.ndarray | None = None  # an official test split, when the source has one
     y_test: np.ndarray | None = None
+
+
+def batch_order(num_examples: int, epoch: int, seed: int = 0) -> np.ndarray:
+    """The order in which training visits the training examples in ``epoch``.
+
+    Mini-batch :math:`j` of the epoch is ``order[j * batch_size:(j + 1) * batch_size]``
+    (the last one may be smaller). :func:`nntrain.train` and :func:`nntrain.sweep` both
+    draw their batches this way, so a new order every epoch is a function of the seed and
+    the epoch alone (a resumed run sees the batches an uninterrupted one would), and a model
+    trained alone sees the very batches a sweep member saw.
+
+    Args:
+        num_examples: size of the training split.
+        epoch: the epoch, counted from 1.
+        seed: the shuffling seed (``nt.train``'s ``seed``, ``nt.sweep``'s ``shuffle_seed``).
+
+    Returns:
+        A permutation of ``range(num_examples)``.
+
+    Example:
+        >>> batch_order(5, epoch=1, seed=0).shape
+        (5,)
+    """
+    for name, value in (("num_examples", num_examples), ("epoch", epoch), ("seed", seed)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+    return np.random.default_rng([int(seed), int(epoch)]).permutation(int(num_examples))
 
 
 def _load_real(name: str, notes: list[str]) -> _Raw | None:

@@ -10,10 +10,13 @@ things, added here:
 * the random state outside the weights, the seed generators of dropout layers
   (:class:`BackupAndRestore` keeps it too);
 * the same mini-batches in epoch :math:`e` with or without an interruption:
-  :class:`EpochSeed` re-seeds NumPy with :math:`(s, e)` as each epoch begins (the JAX
-  backend shuffles with NumPy; TensorFlow's shuffle restarts from its seed every epoch).
+  :func:`nntrain.train` draws them itself, in the order
+  :func:`nntrain.data.batch_order` gives for the seed :math:`s` and the epoch :math:`e`
+  alone (:func:`nntrain.training.epoch_batches`), starting after the epoch the backup
+  holds (:meth:`BackupAndRestore.saved_epoch`).
 
-:func:`nntrain.train` uses both (``backup_dir=``); with ``model.fit``, pass them yourself.
+:func:`nntrain.train` does all of it (``backup_dir=``); with ``model.fit``, pass the backup
+and ``epoch_batches`` from ``saved_epoch() + 1`` yourself.
 Numbers are exact on one device; on several, a run is reproducible only up to the order
 in which the replicas' gradients are summed.
 """
@@ -27,37 +30,13 @@ import warnings
 import keras
 import numpy as np
 
-__all__ = ["BackupAndRestore", "EpochSeed"]
+__all__ = ["BackupAndRestore"]
 
 # The files of a backup: Keras's own (BackupAndRestore), then nntrain's.
 _KERAS_METADATA_FILE = "training_metadata.json"
 _STATE_FILE = "nntrain_state.json"
 _BACKUP_FILES = frozenset({"latest.weights.h5", "latest.weights.h5.bkp", _KERAS_METADATA_FILE,
                            f"{_KERAS_METADATA_FILE}.bkp", _STATE_FILE})
-
-
-class EpochSeed(keras.callbacks.Callback):
-    """Re-seed NumPy with ``(seed, epoch)`` as each epoch begins.
-
-    The order of epoch :math:`e`'s mini-batches is then a function of :math:`(s, e)` alone,
-    not of how many epochs this process has trained, so a resumed run sees the same batches
-    as an uninterrupted one. Put it last among the callbacks.
-
-    Args:
-        seed: :math:`s`, a non-negative integer.
-
-    Example:
-        >>> model.fit(x, y, epochs=5, callbacks=[EpochSeed(0)])
-    """
-
-    def __init__(self, seed: int):
-        super().__init__()
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
-        self.seed = int(seed)
-
-    def on_epoch_begin(self, epoch, logs=None):
-        np.random.seed([self.seed, epoch])
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -76,7 +55,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Example:
         >>> backup = BackupAndRestore("/content/drive/MyDrive/lab1-backup")
-        >>> model.fit(x, y, epochs=20, callbacks=[backup, EpochSeed(0)])
+        >>> model.fit(x, y, epochs=20, callbacks=[backup])
 
     References:
         Keras, ``keras.callbacks.BackupAndRestore``,
@@ -97,6 +76,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     def _path(self, name: str) -> str:
         return os.path.join(self.backup_dir, name)
 
+    def saved_epoch(self) -> int:
+        """The epochs the backup holds (0 when there is none): ``fit`` resumes after it."""
+        path = self._path(_KERAS_METADATA_FILE)
+        if not os.path.exists(path):
+            return 0
+        with open(path) as file:
+            return int(json.load(file)["epoch"])
+
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)  # the weights, the optimizer and the epoch
         self.previous_logs, self._logs = [], []
@@ -104,10 +91,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             return
         with open(self._path(_STATE_FILE)) as file:
             state = json.load(file)
-        epoch = 0
-        if os.path.exists(self._path(_KERAS_METADATA_FILE)):
-            with open(self._path(_KERAS_METADATA_FILE)) as file:
-                epoch = int(json.load(file)["epoch"])
+        epoch = self.saved_epoch()
         self.previous_logs = state["logs"][:epoch]
         self._logs = list(self.previous_logs)
         if state["epoch"] == epoch:

@@ -10,6 +10,11 @@ conventions built in, so that a chapter's experiment is one line:
   (a learning rate far too large) stops at once and says so instead of raising;
 * the test split is evaluated once, at the end, unless the run diverged;
 * epochs and batch size default to the run profile's (``$NNTRAIN_PROFILE``);
+* every epoch visits the training examples in a new order,
+  :func:`nntrain.data.batch_order` of the seed and the epoch: the batches
+  :func:`nntrain.sweep` uses. (Keras's own shuffle under TensorFlow, once a global seed is
+  set, repeats the first epoch's order in every epoch; so ``train`` feeds the batches itself,
+  except under a TensorFlow strategy with several replicas, which must see the arrays.)
 * with ``backup_dir``, a run that was interrupted (a Colab session that disconnected)
   resumes where it stopped and ends exactly where an uninterrupted run would have
   (the callbacks that make it exact are in :mod:`nntrain.resume`).
@@ -17,6 +22,7 @@ conventions built in, so that a chapter's experiment is one line:
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import time
@@ -27,13 +33,13 @@ import keras
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
+from .data import Dataset, batch_order
 from .diagnostics import DivergenceGuard
 from .models import compile_for
 from .profiles import Profile, get_profile, interactive
-from .resume import BackupAndRestore, EpochSeed
+from .resume import BackupAndRestore
 
-__all__ = ["Run", "train"]
+__all__ = ["Run", "epoch_batches", "train"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,9 +103,9 @@ def train(
         loss: overrides the task's loss (see :func:`nntrain.models.loss_and_metrics`).
         metrics: overrides the task's metrics.
         verbose: ``"auto"``, or Keras's 0 (silent), 1 (progress bar), 2 (a line per epoch).
-        seed: seeds Python, NumPy and the backend before training, and NumPy again with
-            ``(seed, epoch)`` as each epoch begins (:class:`nntrain.resume.EpochSeed`: the
-            order of the batches); ``None`` leaves the random state as it is.
+        seed: seeds Python, NumPy and the backend before training, and orders each epoch's
+            batches by ``nt.data.batch_order(n, epoch, seed)``; ``None`` leaves the random
+            state as it is and draws the shuffling seed from NumPy.
         profile: the run profile for the defaults; ``None`` reads ``$NNTRAIN_PROFILE``.
         backup_dir: a folder for a backup at the end of every epoch (new or holding only
             such a backup). When it holds one, training resumes from it; when the run
@@ -148,21 +154,27 @@ def train(
     if patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=patience, restore_best_weights=True))
-    if seed is not None:  # last, so that nothing draws from NumPy between it and the shuffle
-        callbacks.append(EpochSeed(int(seed)))
     backup = None
     if backup_dir is not None:
         backup = BackupAndRestore(backup_dir, verbose=verbose)
         callbacks.append(backup)
 
     if seed is not None:
-        keras.utils.set_random_seed(int(seed))  # the order of the mini-batches
+        keras.utils.set_random_seed(int(seed))
+    shuffle_seed = int(seed) if seed is not None else int(np.random.randint(2**31))
     compile_for(model, data, optimizer, loss=loss, metrics=metrics)
+    done = backup.saved_epoch() if backup is not None else 0  # fit resumes after these
+    if _tensorflow_replicas() > 1:
+        # tf.distribute splits a batch among replicas only when it can see the batch size
+        # in the input pipeline, which a Python stream hides: there Keras shuffles the
+        # arrays itself (under TensorFlow, one order repeated every epoch).
+        train_input = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size}
+    else:
+        train_input = {"x": epoch_batches(data, batch_size, shuffle_seed, range(done + 1, epochs + 1)),
+                       "steps_per_epoch": math.ceil(len(data.x_train) / batch_size), "shuffle": False}
     start = time.perf_counter()
-    fitted = model.fit(
-        data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-        epochs=epochs, batch_size=batch_size, callbacks=callbacks, verbose=verbose,
-    )
+    fitted = model.fit(**train_input, validation_data=(data.x_val, data.y_val),
+                       epochs=epochs, callbacks=callbacks, verbose=verbose)
     test_metrics: dict[str, float] = {}
     if not guard.diverged:
         scores = model.evaluate(data.x_test, data.y_test, batch_size=batch_size, verbose=0,
@@ -185,6 +197,35 @@ def train(
         diverged_step=guard.diverged_step,
         data_source=data.source,
     )
+
+
+def epoch_batches(data: Dataset, batch_size: int, seed: int, epochs: range):
+    """The training batches of ``epochs``, one epoch after another, each epoch in the order
+    :func:`~nntrain.data.batch_order` gives (the last batch of an epoch may be smaller).
+
+    One stream over every epoch, which ``fit`` reads ``steps_per_epoch`` batches at a time:
+    the order is fixed by each batch's place in the stream, so no callback has to tell it
+    which epoch has begun (Keras prepares the next epoch's iterator before calling them).
+
+    Example:
+        >>> model.fit(epoch_batches(data, 64, seed=0, epochs=range(1, 6)), epochs=5,
+        ...           steps_per_epoch=math.ceil(len(data.x_train) / 64), shuffle=False)
+    """
+    n = len(data.x_train)
+    for epoch in epochs:
+        order = batch_order(n, epoch, seed)
+        for first in range(0, n, batch_size):
+            batch = order[first:first + batch_size]
+            yield data.x_train[batch], data.y_train[batch]
+
+
+def _tensorflow_replicas() -> int:
+    """How many replicas a TensorFlow distribution strategy in scope trains on (1 without)."""
+    if keras.backend.backend() != "tensorflow":
+        return 1
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync if tf.distribute.has_strategy() else 1
 
 
 def _best_epoch(history: pd.DataFrame) -> int | None:

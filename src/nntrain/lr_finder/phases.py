@@ -23,8 +23,7 @@ from ..data import Dataset
 from ..diagnostics import DivergenceGuard
 from ..models import compile_for
 from ..profiles import Profile, get_profile
-from ..resume import EpochSeed
-from ..training import Run
+from ..training import Run, epoch_batches
 
 __all__ = ["train_in_phases"]
 
@@ -135,9 +134,10 @@ def train_in_phases(
         if rates is not None:
             model.optimizer.learning_rate = float(_at(rates, first))
         size = int(_at(sizes, first))
-        fitted = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
-                           batch_size=size, epochs=last, initial_epoch=first - 1,
-                           callbacks=[guard, EpochSeed(int(seed))], verbose=0)
+        fitted = model.fit(epoch_batches(data, size, int(seed), range(first, last + 1)),
+                           steps_per_epoch=math.ceil(len(data.x_train) / size), shuffle=False,
+                           validation_data=(data.x_val, data.y_val),
+                           epochs=last, initial_epoch=first - 1, callbacks=[guard], verbose=0)
         frame = pd.DataFrame(fitted.history)
         frame.insert(0, "epoch", np.arange(first, first + len(frame)))
         frame["batch_size"] = size

@@ -15,13 +15,13 @@ import pandas as pd
 
 from .. import models as _models
 from .. import optimizers as _optimizers
-from ..data import Dataset
+from ..data import Dataset, batch_order
 from ..profiles import Profile, get_profile, interactive
 from .engine import make_engine
 from .stacking import member_weights, stack
 from .result import SweepResult
 
-__all__ = ["batch_order", "sweep"]
+__all__ = ["batch_order", "sweep"]  # batch_order lives in nntrain.data
 
 InitLike = str | keras.initializers.Initializer
 
@@ -37,31 +37,6 @@ _MEMBER_OPTIMIZERS = tuple(getattr(_optimizers, n) for n in
                            ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"))
 # Examples in the probe batch of the gradient norms (as nntrain.diagnostics suggests).
 _PROBE_SIZE = 128
-
-
-def batch_order(num_examples: int, epoch: int, seed: int = 0) -> np.ndarray:
-    """The order in which a sweep visits the training examples in ``epoch``.
-
-    Mini-batch :math:`j` of the epoch is ``order[j * batch_size:(j + 1) * batch_size]``
-    (the last one may be smaller), the same batches for every member. Use it to train a
-    model alone on the very batches a sweep member saw.
-
-    Args:
-        num_examples: size of the training split.
-        epoch: the epoch, counted from 1.
-        seed: the sweep's ``shuffle_seed``.
-
-    Returns:
-        A permutation of ``range(num_examples)``.
-
-    Example:
-        >>> batch_order(5, epoch=1, seed=0).shape
-        (5,)
-    """
-    for name, value in (("num_examples", num_examples), ("epoch", epoch), ("seed", seed)):
-        if not _is_int(value) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
-    return np.random.default_rng([int(seed), int(epoch)]).permutation(int(num_examples))
 
 
 def sweep(
