@@ -176,3 +176,15 @@ def test_every_epoch_draws_a_new_batch_order():
     assert len({tuple(order) for order in orders}) > 1, orders  # but not in one order
     first = nt.data.batch_order(12, epoch=1, seed=0)  # and in the order batch_order gives
     assert orders[0] == [float(np.mean(np.square(first[i:i + 4]))) for i in (0, 4, 8)], orders
+
+
+def test_train_sees_the_batches_a_sweep_member_sees(digits):
+    """nt.train and nt.sweep order every epoch by nt.data.batch_order: one model trained
+    alone by nt.train follows the sweep member with its settings, epoch by epoch."""
+    result = nt.sweep("mlp", digits, inits=["he_normal"], learning_rates=[0.1], seeds=[3],
+                      optimizer="sgd", epochs=3, batch_size=64, shuffle_seed=5)
+    run = training.train(models.mlp(digits.input_shape, init="he_normal", seed=3), digits,
+                         optimizers.SGD(0.1), epochs=3, batch_size=64, seed=5)
+    columns = ["loss", "val_loss", "val_accuracy"]
+    np.testing.assert_allclose(run.history[columns].to_numpy(float),
+                               result.history[columns].to_numpy(float), rtol=1e-4, atol=1e-5)
