@@ -230,3 +230,58 @@ def test_static_helpers():
         _static.to_html({}, "a b")
     with pytest.raises(ValueError, match=r"`frame` must be a non-empty DataFrame. Received: frame=DataFrame"):
         _static.csv_data(pd.DataFrame())
+
+
+@pytest.fixture(scope="module")
+def playground_tables():
+    """Two problems, one small architecture, two initializers and two rates, two epochs."""
+    return nt.playground.precompute(names=("circles", "moons"), depths=(1,), widths=(2,),
+                                    activations=("relu",), learning_rates=(0.01, 0.1),
+                                    inits=("xavier_uniform", "zeros"), epochs=2, resolution=4, n=60)
+
+
+def test_playground_explorer_looks_every_setting_up(playground_tables):
+    explorer = widgets.explore_playground(playground_tables)
+    assert explorer.values == {"dataset": "circles", "depth": 1, "width": 2, "activation": "relu",
+                               "init": "xavier_uniform", "learning_rate": 0.1}
+    for change in ({"learning_rate": 0.01}, {"init": "zeros"}, {"dataset": "moons"}):
+        before, title = explorer.image.value, explorer._title.get_text()
+        explorer.set(**change)
+        assert explorer.image.value != before and explorer._title.get_text() != title, change
+    # what the live face shows is the table's row for the controls
+    scores = playground_tables["scores"].set_index(["dataset", "init", "learning_rate"])
+    row = scores.loc[("moons", "zeros", 0.01)]
+    assert explorer.score()["test_accuracy"] == row["test_accuracy"]
+    assert f"test accuracy {row['test_accuracy']:.2f}" in explorer._title.get_text()
+    grid = playground_tables["boundaries"].query("dataset == 'moons' and init == 'zeros' and learning_rate == 0.01")
+    shown = np.asarray(explorer._image.get_array())
+    np.testing.assert_allclose(np.sort(shown.ravel()), np.sort(grid["probability"].to_numpy()), rtol=1e-6)
+    line = explorer._lines["val_loss"]
+    curve = playground_tables["losses"].query("dataset == 'moons' and init == 'zeros' and learning_rate == 0.01")
+    np.testing.assert_allclose(line.get_ydata(), curve["val_loss"])
+    spec = _check_twin(explorer, {"problem", "layers", "units", "act", "init", "log_lr"})
+    assert "test accuracy" in spec["title"]["text"]["expr"]
+
+
+def test_playground_explorer_bad_input(playground_tables):
+    with pytest.raises(ValueError, match=r"`tables` must be the dict nntrain.playground.precompute returns"
+                                         r".*Received: tables=dict with \['scores'\]"):
+        widgets.explore_playground({"scores": playground_tables["scores"]})
+    explorer = widgets.explore_playground(playground_tables)
+    with pytest.raises(ValueError, match=r"`init` must be one of \['xavier_uniform', 'zeros'\]. Received: init='ones'"):
+        explorer.set(init="ones")
+
+
+def test_an_explorer_shows_under_ipywidgets_7():
+    """Colab ships ipywidgets 7.7, whose widgets have no _repr_mimebundle_: the explorer then
+    hands Jupyter the view reference ipywidgets 7 sends itself (its _ipython_display_)."""
+    from nntrain.widgets import _base
+
+    class Widget7:  # what matters of an ipywidgets 7 widget here
+        _model_id = "0123abcd"
+
+    assert _base._widget_bundle(Widget7(), None, None) == {
+        WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": "0123abcd"}}
+    explorer = widgets.explore_sweep(_fake_sweep())  # ipywidgets 8: the widget's own bundle
+    assert _base._widget_bundle(explorer.widget, None, None)[WIDGET_VIEW] == \
+        explorer.widget._repr_mimebundle_()[WIDGET_VIEW]

@@ -20,8 +20,10 @@ from test_site import ON_CI, ROOT, SITE, _open, _require_site, browser, site_url
 
 PAGE = "chapters/explorers.html"
 SHOTS = ROOT / "_build" / "screenshots" / "explorers"
-# The explorers the page shows, by their key (the prefix of their controls in the address).
-KEYS = ("lr", "sweep", "init", "opt")
+# The explorers, by the page that shows them and their key (the prefix of their controls in
+# the address): the explorers' own page, and the playground that closes the search chapter.
+EXPLORERS = [(PAGE, key) for key in ("lr", "sweep", "init", "opt")] + [
+    ("chapters/hyperparameter_search.html", "pg")]
 # Moves a control to another of its values, as a reader's click would, and says which.
 _MOVE = """
 (el) => {
@@ -41,15 +43,19 @@ _MOVE = """
 """
 
 
-@pytest.fixture(scope="module")
-def page_url(site_url):
+def _page_url(site_url: str, page: str) -> str:
     _require_site()
-    if not (SITE / PAGE).is_file():
-        message = f"{PAGE} is not in the site at {SITE} (is chapters/explorers in _toc.yml?)"
+    if not (SITE / page).is_file():
+        message = f"{page} is not in the site at {SITE} (is it in _toc.yml?)"
         if ON_CI:
             pytest.fail(message)
         pytest.skip(message)
-    return site_url + PAGE
+    return site_url + page
+
+
+@pytest.fixture(scope="module")
+def page_url(site_url):
+    return _page_url(site_url, PAGE)
 
 
 def _ready(page) -> None:
@@ -59,14 +65,14 @@ def _ready(page) -> None:
         timeout=60_000)
 
 
-@pytest.mark.parametrize("key", KEYS)
-def test_a_control_changes_the_figure_offline(browser, page_url, key):  # noqa: F811
+@pytest.mark.parametrize("where, key", EXPLORERS, ids=[key for _, key in EXPLORERS])
+def test_a_control_changes_the_figure_offline(browser, site_url, where, key):  # noqa: F811
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context, page, problems = _open(browser, page_url)
+    context, page, problems = _open(browser, _page_url(site_url, where))
     try:
         _ready(page)
         explorer = page.locator(f'.nntrain-explorer[data-explorer="{key}"]')
-        assert explorer.count() == 1, f"no explorer {key!r} on {PAGE}"
+        assert explorer.count() == 1, f"no explorer {key!r} on {where}"
         explorer.scroll_into_view_if_needed()
         before = explorer.locator("svg").first.inner_html()
         explorer.screenshot(path=str(SHOTS / f"{key}-before.png"))

@@ -7,6 +7,7 @@ Each explorer is one call from a notebook and is shown by leaving it as the cell
 ``explore_sweep(result)``      learning rate x initializer: curves of a sweep, over seeds
 ``explore_initialization(d)``  initializer x activation x depth: per-layer histograms
 ``explore_optimizers()``       optimizers side by side on a 2-D loss surface
+``explore_playground()``       small MLPs on 2-D problems: decision boundary and loss
 =============================  ===========================================================
 
 Every explorer has two faces (:mod:`nntrain.widgets._base`): the live one, ipywidgets
@@ -27,6 +28,7 @@ from ._base import Explorer
 from .initialization import InitializationExplorer, explore_initialization
 from .learning_rate import LearningRateExplorer, explore_learning_rate
 from .optimizers import OptimizerExplorer, explore_optimizers
+from .playground import PlaygroundExplorer, explore_playground
 from .sweep import SweepExplorer, explore_sweep
 
 __all__ = [
@@ -34,9 +36,11 @@ __all__ = [
     "InitializationExplorer",
     "LearningRateExplorer",
     "OptimizerExplorer",
+    "PlaygroundExplorer",
     "SweepExplorer",
     "explore_initialization",
     "explore_learning_rate",
     "explore_optimizers",
+    "explore_playground",
     "explore_sweep",
 ]
