@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._checks import is_int
 from .profiles import Profile, get_profile
 
 __all__ = ["NAMES", "DATA_DIR_VAR", "Dataset", "DataUnavailableError", "batch_order", "load"]
@@ -233,7 +234,7 @@ def batch_order(num_examples: int, epoch: int, seed: int = 0) -> np.ndarray:
         (5,)
     """
     for name, value in (("num_examples", num_examples), ("epoch", epoch), ("seed", seed)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        if not is_int(value) or value < 0:
             raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
     return np.random.default_rng([int(seed), int(epoch)]).permutation(int(num_examples))
 

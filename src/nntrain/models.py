@@ -20,7 +20,6 @@ for regression.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import keras
@@ -29,6 +28,7 @@ import numpy as np
 from . import initializers as _initializers
 from . import optimizers as _optimizers
 from .data import Dataset
+from ._checks import is_int as _is_int
 
 __all__ = ["CELLS", "cnn", "compile_for", "deep_mlp", "loss_and_metrics", "mlp", "regression", "rnn"]
 
@@ -462,10 +462,6 @@ def _head(num_classes: int | None, kernels: _Kernels) -> keras.layers.Dense:
     if num_classes is None:
         return _dense(1, None, kernels, "output")
     return _dense(num_classes, "softmax", kernels, "output")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _check_positive_int(name: str, value: object) -> None:

@@ -38,6 +38,7 @@ import pandas as pd
 from . import search as _search
 from . import sweeps as _sweeps
 from .data import Dataset
+from ._checks import is_int as _is_int
 
 __all__ = ["DATASETS", "Playground", "dataset", "precompute", "train"]
 
@@ -357,7 +358,3 @@ def precompute(names: Sequence[str] = tuple(DATASETS), depths: Sequence[int] = (
         front = [c for c in order if c in frame.columns]
         out[key] = frame[front + [c for c in frame.columns if c not in front]]
     return out
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

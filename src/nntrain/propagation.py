@@ -39,7 +39,6 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import initializers as _initializers
+from ._checks import is_int as _is_int
 
 __all__ = ["histograms", "jacobian_singular_values", "propagate"]
 
@@ -366,7 +366,3 @@ def _var(values) -> float:
     # a signal that overflowed float32 holds inf: its variance is inf or NaN, without a warning
     with np.errstate(invalid="ignore", over="ignore"):
         return float(np.var(np.asarray(values), dtype=np.float64))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -44,6 +44,7 @@ from scipy import stats
 from . import optimizers as _optimizers
 from . import sweeps as _sweeps
 from .data import Dataset
+from ._checks import is_int as _is_int
 
 __all__ = [
     "Choice", "LogUniform", "Plan", "SearchResult", "Uniform", "compare", "grid", "plan",
@@ -650,7 +651,3 @@ def _check_range(axis, positive: bool) -> None:
 
 def _lower_is_better(metric: str) -> bool:
     return any(word in metric for word in ("loss", "error"))
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -16,13 +16,13 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
 from .data import Dataset
 from .profiles import Profile, get_profile
+from ._checks import is_int as _is_int
 
 __all__ = ["ADDING_BASELINE_MSE", "adding_problem", "adding_sequences"]
 
@@ -137,10 +137,6 @@ def adding_problem(
         feature_names=("value", "marker"),
         notes=(f"The best constant prediction has MSE 1/6 = {ADDING_BASELINE_MSE:.4f}.",),
     )
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:

@@ -23,7 +23,6 @@ conventions built in, so that a chapter's experiment is one line:
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import time
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from .diagnostics import DivergenceGuard
 from .models import compile_for
 from .profiles import Profile, get_profile, interactive
 from .resume import BackupAndRestore
+from ._checks import is_int as _is_int
 
 __all__ = ["Run", "epoch_batches", "train"]
 
@@ -245,11 +245,6 @@ def _resolve_verbose(verbose: object) -> int:
     if _is_int(verbose) and verbose in (0, 1, 2):
         return int(verbose)
     raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _check_positive(name: str, value: object) -> int:

@@ -13,7 +13,6 @@ costs tens of microseconds; other backends run eagerly.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 
 import keras
@@ -22,6 +21,7 @@ import pandas as pd
 from keras import ops
 
 from ..diagnostics import gradients as _gradients
+from .._checks import is_int as _is_int
 
 __all__ = ["gradient_alignment", "train_steps", "updates"]
 
@@ -288,7 +288,3 @@ def _model_step(model: keras.Model, optimizer, loss_fn) -> tuple[Callable, Calla
 def _flat(named: dict[str, np.ndarray]) -> np.ndarray:
     """All gradients of a ``{name: array}`` dict as one float64 vector."""
     return np.concatenate([np.ravel(v) for v in named.values()]).astype(np.float64)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

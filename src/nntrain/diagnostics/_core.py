@@ -9,7 +9,6 @@ import keras
 import numpy as np
 
 
-
 # The variables a layer multiplies its input by (not biases, not normalization scales):
 # the ones whose gradients and updates the diagnostics report by default.
 WEIGHT_VARIABLES: tuple[str, ...] = ("kernel", "recurrent_kernel")
@@ -21,7 +20,6 @@ TANH_SATURATION = 0.99
 SIGMOID_SATURATION = 0.01
 
 _ACTIVATION_COLUMNS = ("layer", "activation", "mean", "std", "saturated", "zeros", "dead")
-
 
 
 def _cached(model: keras.Model, key: tuple, make: Callable) -> Callable:

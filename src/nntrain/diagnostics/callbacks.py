@@ -277,7 +277,6 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-
 class StepLoss(_Recorder):
     r"""Record the loss of every mini-batch, the one the optimizer stepped on.
 
@@ -415,7 +414,6 @@ class _StepUpdateRatios(UpdateRatios):
             self._record()  # against the weights kept one step earlier
         elif (self.step + 1) % self.every == 0:
             self._previous = self._weights()
-
 
 
 def _plot_layers(ax, frame: pd.DataFrame, value: str, order: list[str]) -> None:

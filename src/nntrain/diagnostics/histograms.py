@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 
-
 def read_histograms(log_dir) -> pd.DataFrame:
     """Read back the histograms that ``keras.callbacks.TensorBoard`` wrote.
 

@@ -129,7 +129,6 @@ def activation_stats(model: keras.Model, x, training: bool = True) -> pd.DataFra
                         columns=_ACTIVATION_COLUMNS)
 
 
-
 # ------------------------------------------------- through time, per step, together
 
 

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import keras
 
+from .._checks import is_int as _is_int
+
 __all__ = ["compute_fans"]
 
 # Keras draws the seed of an unseeded initializer the same way: one integer from Python's
@@ -63,10 +65,6 @@ def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
             "`shape` must be a sequence of non-negative integers. " f"Received: shape={shape!r}"
         )
     return tuple(int(d) for d in dims)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _is_real(value: object) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import numbers
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from ..profiles import Profile, get_profile, interactive
 from .engine import make_engine
 from .stacking import member_weights, stack
 from .result import SweepResult
+from .._checks import is_int as _is_int
 
 __all__ = ["batch_order", "sweep"]  # batch_order lives in nntrain.data
 
@@ -380,11 +380,6 @@ def _resolve_verbose(verbose: object) -> int:
     if _is_int(verbose) and verbose in (0, 1):
         return int(verbose)
     raise ValueError(f"`verbose` must be 'auto', 0 or 1. Received: verbose={verbose!r}")
-
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _positive(name: str, value: object) -> int:
