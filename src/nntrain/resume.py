@@ -12,11 +12,11 @@ things, added here:
 * the same mini-batches in epoch :math:`e` with or without an interruption:
   :func:`nntrain.train` draws them itself, in the order
   :func:`nntrain.data.batch_order` gives for the seed :math:`s` and the epoch :math:`e`
-  alone (:func:`nntrain.training.epoch_batches`), starting after the epoch the backup
+  alone (:func:`nntrain.training.fit_input`), starting after the epoch the backup
   holds (:meth:`BackupAndRestore.saved_epoch`).
 
 :func:`nntrain.train` does all of it (``backup_dir=``); with ``model.fit``, pass the backup
-and ``epoch_batches`` from ``saved_epoch() + 1`` yourself.
+and ``fit_input`` from ``saved_epoch() + 1`` yourself.
 Numbers are exact on one device; on several, a run is reproducible only up to the order
 in which the replicas' gradients are summed.
 """

@@ -39,7 +39,7 @@ from .profiles import Profile, get_profile, interactive
 from .resume import BackupAndRestore
 from ._checks import is_int as _is_int
 
-__all__ = ["Run", "epoch_batches", "train"]
+__all__ = ["Run", "epoch_batches", "fit_input", "train"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,16 +164,9 @@ def train(
     shuffle_seed = int(seed) if seed is not None else int(np.random.randint(2**31))
     compile_for(model, data, optimizer, loss=loss, metrics=metrics)
     done = backup.saved_epoch() if backup is not None else 0  # fit resumes after these
-    if _tensorflow_replicas() > 1:
-        # tf.distribute splits a batch among replicas only when it can see the batch size
-        # in the input pipeline, which a Python stream hides: there Keras shuffles the
-        # arrays itself (under TensorFlow, one order repeated every epoch).
-        train_input = {"x": data.x_train, "y": data.y_train, "batch_size": batch_size}
-    else:
-        train_input = {"x": epoch_batches(data, batch_size, shuffle_seed, range(done + 1, epochs + 1)),
-                       "steps_per_epoch": math.ceil(len(data.x_train) / batch_size), "shuffle": False}
     start = time.perf_counter()
-    fitted = model.fit(**train_input, validation_data=(data.x_val, data.y_val),
+    fitted = model.fit(**fit_input(data, batch_size, shuffle_seed, range(done + 1, epochs + 1)),
+                       validation_data=(data.x_val, data.y_val),
                        epochs=epochs, callbacks=callbacks, verbose=verbose)
     test_metrics: dict[str, float] = {}
     if not guard.diverged:
@@ -210,6 +203,7 @@ def epoch_batches(data: Dataset, batch_size: int, seed: int, epochs: range):
     Example:
         >>> model.fit(epoch_batches(data, 64, seed=0, epochs=range(1, 6)), epochs=5,
         ...           steps_per_epoch=math.ceil(len(data.x_train) / 64), shuffle=False)
+        >>> model.fit(**fit_input(data, 64, seed=0, epochs=range(1, 6)), epochs=5)  # the same
     """
     n = len(data.x_train)
     for epoch in epochs:
@@ -217,6 +211,24 @@ def epoch_batches(data: Dataset, batch_size: int, seed: int, epochs: range):
         for first in range(0, n, batch_size):
             batch = order[first:first + batch_size]
             yield data.x_train[batch], data.y_train[batch]
+
+
+def fit_input(data: Dataset, batch_size: int, seed: int, epochs: range) -> dict:
+    """``model.fit``'s training arguments for ``epochs``: :func:`epoch_batches` with the
+    steps per epoch, so that every epoch has its own order.
+
+    Under a TensorFlow strategy with several replicas, the arrays and the batch size
+    instead: tf.distribute splits a batch among replicas only when it can see the batch
+    size in the input pipeline, which a Python stream hides (there Keras shuffles the
+    arrays itself, and under TensorFlow repeats one order every epoch).
+
+    Example:
+        >>> model.fit(**fit_input(data, 64, seed=0, epochs=range(1, 6)), epochs=5)
+    """
+    if _tensorflow_replicas() > 1:
+        return {"x": data.x_train, "y": data.y_train, "batch_size": batch_size}
+    return {"x": epoch_batches(data, batch_size, seed, epochs), "shuffle": False,
+            "steps_per_epoch": math.ceil(len(data.x_train) / batch_size)}
 
 
 def _tensorflow_replicas() -> int:

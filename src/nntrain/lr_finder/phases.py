@@ -23,7 +23,7 @@ from ..data import Dataset
 from ..diagnostics import DivergenceGuard
 from ..models import compile_for
 from ..profiles import Profile, get_profile
-from ..training import Run, epoch_batches
+from ..training import Run, fit_input
 
 __all__ = ["train_in_phases"]
 
@@ -134,8 +134,7 @@ def train_in_phases(
         if rates is not None:
             model.optimizer.learning_rate = float(_at(rates, first))
         size = int(_at(sizes, first))
-        fitted = model.fit(epoch_batches(data, size, int(seed), range(first, last + 1)),
-                           steps_per_epoch=math.ceil(len(data.x_train) / size), shuffle=False,
+        fitted = model.fit(**fit_input(data, size, int(seed), range(first, last + 1)),
                            validation_data=(data.x_val, data.y_val),
                            epochs=last, initial_epoch=first - 1, callbacks=[guard], verbose=0)
         frame = pd.DataFrame(fitted.history)
