@@ -43,7 +43,7 @@ GRIDS["full"] = {**GRIDS["book"], "depths": (1, 2, 3), "widths": (2, 4, 8), "epo
 # The controls, in the order of the key that identifies an architecture and initializer.
 _KEYS = ("dataset", "depth", "width", "activation", "init")
 _TABLES = ("boundaries", "losses", "scores", "points")
-_CLASS_COLOURS = ("#0072B2", "#D55E00")
+_CLASS_COLOURS = _playground._CLASS_COLOURS
 _LOSS_COLOURS = {"loss": "#0072B2", "val_loss": "#E69F00"}
 # The static twin's parameter for each control: not Vega's own signal names (a parameter
 # called "width" would be the chart's width).
@@ -68,13 +68,21 @@ class PlaygroundExplorer(Explorer):
         scores = self.data["scores"]
         self.options = {name: list(dict.fromkeys(scores[name])) for name in _KEYS}
         self.options["learning_rate"] = sorted(scores["learning_rate"].unique())
-        self._boundaries = {key: g for key, g in self.data["boundaries"].groupby(
-            list(_KEYS) + ["learning_rate"], sort=False)}
+        # each setting's plane as an image, once: a redraw only picks one
+        self._planes = {}
+        for key, g in self.data["boundaries"].groupby(list(_KEYS) + ["learning_rate"], sort=False):
+            x1, x2 = np.unique(g["x1"]), np.unique(g["x2"])
+            image = g.sort_values(["x2", "x1"])["probability"].to_numpy().reshape(len(x2), len(x1))
+            self._planes[key] = (x1, x2, image)
         self._losses = {key: g for key, g in self.data["losses"].groupby(
             list(_KEYS) + ["learning_rate"], sort=False)}
         self._scores = scores.set_index(list(_KEYS) + ["learning_rate"])
         self._points = {name: g[g["split"] == "train"] for name, g in self.data["points"].groupby("dataset")}
         self.epochs = int(self.data["losses"]["epoch"].max())
+        # the loss axis of every setting (a log scale, cut where a diverged run overflows)
+        curves = self.data["losses"][list(_LOSS_COLOURS)].to_numpy(float)
+        finite = curves[np.isfinite(curves)]
+        self._loss_limits = (max(float(finite.min()) / 1.5, 1e-4), min(float(finite.max()) * 1.5, 1e3))
         figure = matplotlib.figure.Figure(figsize=(8.4, 3.6), dpi=90, layout="constrained")
         self._axes = figure.subplots(1, 2, width_ratios=[1, 1.3])
         self._dataset = None
@@ -98,9 +106,7 @@ class PlaygroundExplorer(Explorer):
 
     def _draw(self, values: dict) -> None:
         key = self.setting(values)
-        grid = self._boundaries[key]
-        x1, x2 = np.unique(grid["x1"]), np.unique(grid["x2"])
-        probability = grid.sort_values(["x2", "x1"])["probability"].to_numpy().reshape(len(x2), len(x1))
+        x1, x2, probability = self._planes[key]
         boundary, losses = self._axes
         if values["dataset"] != self._dataset:  # the plane and its points change with the problem
             self._dataset = values["dataset"]
@@ -116,9 +122,8 @@ class PlaygroundExplorer(Explorer):
                              c=np.asarray(_CLASS_COLOURS)[points["label"].to_numpy(int)])
             boundary.set(xticks=[], yticks=[])
             boundary.grid(False)
-            finite = self.data["losses"]["loss"][np.isfinite(self.data["losses"]["loss"])]
             losses.set(xlim=(1, self.epochs), yscale="log", xlabel="epoch", ylabel="cross-entropy loss",
-                       ylim=(max(float(finite.min()) / 1.5, 1e-4), min(float(finite.max()) * 1.5, 1e3)))
+                       ylim=self._loss_limits)
             self._lines = {column: losses.plot([], [], color=colour, label=label)[0]
                            for (column, colour), label in zip(_LOSS_COLOURS.items(), ("training", "validation"))}
             losses.legend(loc="upper right")
@@ -189,12 +194,11 @@ class PlaygroundExplorer(Explorer):
             id_vars=["k", "log_lr", "epoch"], value_vars=list(_LOSS_COLOURS), var_name="split", value_name="value")
         losses = losses[np.isfinite(losses["value"])]
         losses["split"] = losses["split"].map({"loss": "training", "val_loss": "validation"})
-        finite = losses["value"]
         right = alt.Chart(csv_data(losses[["k", "log_lr", "epoch", "split", "value"]], digits=3)).transform_filter(
             chosen).mark_line().encode(
             x=alt.X("epoch:Q", scale=alt.Scale(domain=[1, self.epochs]), axis=alt.Axis(format="d")),
             y=alt.Y("value:Q", title="cross-entropy loss", scale=alt.Scale(
-                type="log", nice=False, domain=[max(float(finite.min()) / 1.5, 1e-4), min(float(finite.max()) * 1.5, 1e3)])),
+                type="log", nice=False, domain=list(self._loss_limits))),
             color=alt.Color("split:N", title=None, legend=alt.Legend(orient="top"), scale=alt.Scale(
                 domain=["training", "validation"], range=list(_LOSS_COLOURS.values())))
         ).properties(width=300, height=260)
