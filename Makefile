@@ -26,7 +26,7 @@ export NNTRAIN_DATA_DIR
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 
-.PHONY: all install book test test-package test-notebooks test-book test-site lab clean
+.PHONY: all install book test test-package test-notebooks test-book test-site test-matrix lab clean
 
 all: book
 
@@ -39,9 +39,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The website, at the scale of the `book` profile (override with NNTRAIN_PROFILE=...).
+# The website, at the scale of the `book` profile (override with NNTRAIN_PROFILE=...). Every
+# assert the notebooks make is recorded in the claims ledger (nntrain.ledger) that the status
+# page shows: the ledger of this build's own run.
 book: $(STAMP)
-	NNTRAIN_PROFILE=$${NNTRAIN_PROFILE:-book} $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	rm -rf _build/ledger/book
+	NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/book NNTRAIN_PROFILE=$${NNTRAIN_PROFILE:-book} $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The website is in _build/html/index.html"
 
 # Every test, at the scale of the `smoke` profile.
@@ -59,8 +62,26 @@ test-notebooks: $(STAMP)
 # A strict build of the site into _build/smoke, so it never mixes with the book's outputs;
 # built afresh, so that no page of an earlier build is left for test-site to check.
 test-book: $(STAMP)
-	rm -rf _build/smoke
-	NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
+	rm -rf _build/smoke _build/ledger/smoke
+	NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/smoke NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
+
+# Portable truth: every notebook at the smoke profile under each backend and seed, each assert
+# recorded (nntrain.ledger), then one claims ledger over all runs in _build/matrix/ledger.csv
+# with the smallest margin of every claim. Fails when a notebook or a claim fails in any run.
+# A slice: `make test-matrix MATRIX_BACKENDS=jax MATRIX_SEEDS=1` (what .ci/run adds to make test).
+MATRIX_BACKENDS ?= tensorflow jax
+MATRIX_SEEDS    ?= 0 1 2
+MATRIX_DIR      ?= _build/matrix
+test-matrix: $(STAMP)
+	rm -rf $(MATRIX_DIR)
+	@status=0; for backend in $(MATRIX_BACKENDS); do for seed in $(MATRIX_SEEDS); do \
+	  echo "== claims matrix: KERAS_BACKEND=$$backend NNTRAIN_SEED=$$seed"; start=$$(date +%s); \
+	  NNTRAIN_LEDGER=$(CURDIR)/$(MATRIX_DIR)/$$backend-seed$$seed NNTRAIN_SEED=$$seed KERAS_BACKEND=$$backend \
+	    NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider -q --nbval-lax --nbval-current-env \
+	    $(NOTEBOOKS) || status=1; \
+	  echo "== $$backend seed $$seed: $$(( $$(date +%s) - start )) s"; \
+	done; done; \
+	$(BIN)/python -m nntrain.ledger summarize $(MATRIX_DIR) $(NOTEBOOKS) || status=1; exit $$status
 
 # The built site as a reader sees it (tests/site/, kept apart so that test-package never
 # needs a built site): internal links and anchors, no log lines or warnings in a page, every

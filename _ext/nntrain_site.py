@@ -19,7 +19,10 @@ Two jobs, both small:
 * **The status page.** The ``{nntrain-build-info}`` directive renders a table of the run
   profile and the versions the site was built with (Python, Keras, TensorFlow, JAX, NumPy,
   Jupyter Book, ...). The notebooks' execution times come from myst-nb's own
-  ``{nb-exec-table}`` directive, placed beside it on ``status.md``.
+  ``{nb-exec-table}`` directive, placed beside it on ``status.md``. The
+  ``{nntrain-claims-ledger}`` directive renders the claims ledger of the build's own run
+  (:mod:`nntrain.ledger`: every assert of every notebook, what it needed and what it got),
+  read from ``$NNTRAIN_LEDGER`` once every notebook has run.
 
 Jupyter Book loads it through ``sphinx.local_extensions`` in ``_config.yml``.
 """
@@ -39,7 +42,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.fileutil import copy_asset
 
-__all__ = ["BuildInfoTable", "setup"]
+__all__ = ["BuildInfoTable", "ClaimsLedger", "setup"]
 
 # Where MathJax lands in the built site, relative to its `_static` folder, and the combined
 # component every page loads (TeX and MathML input, CommonHTML output).
@@ -207,6 +210,56 @@ class BuildInfoTable(SphinxDirective):
         return [_table(("Component", "Version or setting"), rows)]
 
 
+class _ledger_placeholder(nodes.General, nodes.Element):
+    """Where the claims ledger goes; filled once every document (and notebook) has been read."""
+
+
+class ClaimsLedger(SphinxDirective):
+    """``{nntrain-claims-ledger}``: every assert this build's notebooks made, and its margin."""
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_reread()
+        return [_ledger_placeholder()]
+
+
+def _ledger_nodes(app: Sphinx) -> list[nodes.Node]:
+    folder = os.environ.get("NNTRAIN_LEDGER", "").strip()
+    if not folder or not any(Path(folder).glob("*.jsonl")):
+        return [nodes.paragraph(text=(
+            "This build recorded no claims ledger (NNTRAIN_LEDGER was not set, or no notebook "
+            "ran): `make book` and `make test` record one."))]
+    from nntrain import ledger
+
+    notebooks = sorted(str(p) for p in Path(app.srcdir).glob("*/*.ipynb")
+                       if p.parent.name in ("chapters", "labs"))
+    table = ledger.claims(ledger.collect(folder, notebooks))
+    table["notebook"] = [Path(n).relative_to(app.srcdir).as_posix() if Path(n).is_absolute() else n
+                         for n in table["notebook"]]
+    failed = int((~table["ok"]).sum())
+    margins = table["margin"].dropna()
+    summary = (f"{len(table)} checks in {table['notebook'].nunique()} notebooks ran in this build; "
+               f"{len(table) - failed} passed and {failed} failed. Of the {len(margins)} checks that "
+               f"compare a measured value with a threshold, the median margin is "
+               f"{margins.median():.2f} and the smallest {margins.min():.3f} (the margin is the "
+               "relative slack (b - a) / max(|a|, |b|) of a claim a < b; 0 is the edge).")
+    rows, last = [], None
+    for row in table.itertuples():
+        where = (row.notebook, row.cell)
+        label = f"{Path(row.notebook).stem}, cell {row.cell}" if where != last else ""
+        claim = row.claim if where != last else ""
+        last = where
+        rows.append((label, claim, row.check, row.got,
+                     "" if row.margin != row.margin else f"{row.margin:.3f}",
+                     "pass" if row.ok else "FAIL"))
+    return [nodes.paragraph(text=summary),
+            _table(("Notebook, cell", "The claim in words", "Check", "Got", "Margin", "Result"), rows)]
+
+
+def _fill_ledger(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for node in doctree.findall(_ledger_placeholder):
+        node.replace_self(_ledger_nodes(app))
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _use_local_mathjax)
     app.connect("build-finished", _copy_mathjax)
@@ -214,4 +267,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("html-page-context", _explorer_scripts)
     app.connect("build-finished", _write_vega_bundle)
     app.add_directive("nntrain-build-info", BuildInfoTable)
+    app.add_node(_ledger_placeholder)
+    app.add_directive("nntrain-claims-ledger", ClaimsLedger)
+    app.connect("doctree-resolved", _fill_ledger)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

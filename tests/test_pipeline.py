@@ -112,3 +112,31 @@ def test_the_same_seed_gives_identical_numbers_on_two_runs_of_a_chapter(monkeypa
     first, second = _outputs(chapter), _outputs(chapter)
     assert len(first) > 5
     assert first == second
+
+
+def test_the_status_page_shows_the_ledger_of_its_own_build(tmp_path):
+    """A build with NNTRAIN_LEDGER records every assert its notebooks make and shows the ledger."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    for name in ("_config.yml", "references.bib", "status.md"):
+        shutil.copy(ROOT / name, book / name)
+    shutil.copytree(ROOT / "_ext", book / "_ext")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n"
+                                   "  - file: status\n  - file: refs\n")
+    (book / "intro.md").write_text("# Test book\n\n```{tableofcontents}\n```\n")
+    (book / "refs.md").write_text("# References\n\n```{bibliography}\n```\n")
+    _notebook(book / "chapters" / "page.ipynb",
+              ("md", "# A page\n\nSix times seven is below fifty.", ()),
+              ("code", "import nntrain as nt\n\ncfg = nt.setup()\nvalue = 6 * 7", ()),
+              ("code", "# Claim: six times seven is 42, below 50.\nassert value == 42\nassert value < 50",
+               ("remove-cell",)))
+    ledger = tmp_path / "ledger"
+    env = {**os.environ, "NNTRAIN_PROFILE": "smoke", "NNTRAIN_LEDGER": str(ledger),
+           "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+    result = subprocess.run([str(BIN / "jupyter-book"), "build", str(book), "--warningiserror", "--nitpick",
+                             "--keep-going"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert len(list(ledger.glob("*.jsonl"))) == 1
+    html = (book / "_build" / "html" / "status.html").read_text()
+    assert "2 checks in 1 notebooks ran in this build; 2 passed and 0 failed" in html
+    assert "Claim: six times seven is 42, below 50." in html and "42 &lt; 50" in html

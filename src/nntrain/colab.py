@@ -69,7 +69,7 @@ def on_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def setup(seed: int = 0) -> Profile:
+def setup(seed: int | None = None) -> Profile:
     """:func:`nntrain.setup`, with the ``full`` profile on a Colab GPU or TPU.
 
     On Colab with an accelerator (:func:`nntrain.distribute.accelerator`), and when
@@ -78,7 +78,7 @@ def setup(seed: int = 0) -> Profile:
     Anywhere else the profile is left exactly as it is.
 
     Args:
-        seed: passed to :func:`nntrain.setup`.
+        seed: passed to :func:`nntrain.setup` (``None``: ``$NNTRAIN_SEED``, default 0).
 
     Returns:
         The :class:`~nntrain.profiles.Profile` in force.

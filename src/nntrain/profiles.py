@@ -11,11 +11,14 @@ full      Colab GPU/TPU labs          the full data sets, as published     minut
 ========  ==========================  ==================================  =================
 
 The profile is read in exactly one place, :func:`get_profile`, from the environment
-variable ``NNTRAIN_PROFILE`` (default ``book``).
+variable ``NNTRAIN_PROFILE`` (default ``book``). The seed of a run is read in one place too,
+:func:`default_seed`, from ``NNTRAIN_SEED`` (default 0): ``NNTRAIN_SEED=1 make test-notebooks``
+runs every notebook at seed 1, and every claim a notebook asserts must hold there too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import sys
@@ -24,10 +27,11 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["PROFILES", "Profile", "get_profile", "interactive", "setup"]
+__all__ = ["PROFILES", "Profile", "default_seed", "get_profile", "interactive", "setup"]
 
 ENV_VAR = "NNTRAIN_PROFILE"
 DEFAULT_PROFILE = "book"
+SEED_VAR = "NNTRAIN_SEED"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,11 @@ class Profile:
         budget_s: the time one notebook should take on a 2-core CPU (a report, not a limit).
         synthetic_ok: whether :func:`nntrain.data.load` may fall back to a labelled
             synthetic stand-in when no real source can be reached.
+        val_fraction: see ``n_val``.
+        seed: the run's seed, set by :func:`setup` (``$NNTRAIN_SEED``, default 0). A
+            notebook passes ``cfg.seed`` (and ``cfg.seed + 1``, ... where it needs several
+            streams) and :meth:`seed_list` wherever it averages over seeds, so that one
+            variable moves every random choice of its runs; the data splits stay put.
     """
 
     name: str
@@ -62,6 +71,20 @@ class Profile:
     budget_s: float
     synthetic_ok: bool = False
     val_fraction: float = 0.15
+    seed: int = 0
+
+    def seed_list(self, n: int | None = None) -> list[int]:
+        """The ``n`` seeds a comparison averages over (default :attr:`seeds`), from :attr:`seed` on.
+
+        Example:
+            >>> get_profile("smoke").seed_list()
+            [0, 1]
+        """
+        if n is None:
+            n = self.seeds
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"`n` must be a positive integer or None. Received: n={n!r}")
+        return [self.seed + i for i in range(int(n))]
 
 
 PROFILES: dict[str, Profile] = {
@@ -111,6 +134,28 @@ def get_profile(profile: str | Profile | None = None) -> Profile:
     return PROFILES[profile.lower()]
 
 
+def default_seed() -> int:
+    """The run's seed: ``$NNTRAIN_SEED`` when it is set, else 0.
+
+    Raises:
+        ValueError: when ``$NNTRAIN_SEED`` is not a non-negative integer.
+
+    Example:
+        >>> default_seed()   # with NNTRAIN_SEED unset
+        0
+    """
+    raw = os.environ.get(SEED_VAR, "").strip()
+    if not raw:
+        return 0
+    try:
+        seed = int(raw)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise ValueError(f"`{SEED_VAR}` must be a non-negative integer. Received: {SEED_VAR}={raw!r}")
+    return seed
+
+
 def interactive() -> bool:
     """Whether someone is watching: a notebook or IPython, a REPL or a terminal; never
     under pytest or CI. Progress output (``verbose="auto"`` in :func:`nntrain.train` and
@@ -126,7 +171,7 @@ def interactive() -> bool:
     return hasattr(sys, "ps1") or sys.stdout.isatty()
 
 
-def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:
+def setup(seed: int | None = None, profile: str | Profile | None = None) -> Profile:
     """Prepare a notebook or script: seeds, determinism, quiet logs, plot style.
 
     * seeds Python's ``random``, NumPy and the Keras backend (TensorFlow's global seed
@@ -134,14 +179,16 @@ def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:
     * turns on TensorFlow's deterministic ops, so the same seed gives the same numbers;
     * silences TensorFlow's Python and absl loggers below ``ERROR``;
     * applies the course's matplotlib style;
-    * returns the run profile (see :func:`get_profile`).
+    * where ``$NNTRAIN_LEDGER`` names a folder and this runs in a notebook kernel, records
+      every ``assert`` of the cells that follow in the claims ledger (:mod:`nntrain.ledger`);
+    * returns the run profile (see :func:`get_profile`), with the seed in :attr:`Profile.seed`.
 
     Args:
-        seed: a non-negative integer.
+        seed: a non-negative integer; ``None`` (default) reads ``$NNTRAIN_SEED`` (default 0).
         profile: a profile name or object; ``None`` reads ``$NNTRAIN_PROFILE``.
 
     Returns:
-        The :class:`Profile` in force.
+        The :class:`Profile` in force, its ``seed`` set.
 
     Example:
         >>> import nntrain as nt
@@ -149,9 +196,11 @@ def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:
         >>> cfg.name
         'smoke'
     """
+    if seed is None:
+        seed = default_seed()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
-    cfg = get_profile(profile)
+        raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+    cfg = dataclasses.replace(get_profile(profile), seed=int(seed))
 
     import keras
 
@@ -161,6 +210,9 @@ def setup(seed: int = 0, profile: str | Profile | None = None) -> Profile:
     _tensorflow_determinism()
     _quiet_loggers()
     _plot_style()
+    from . import ledger  # floor 0 as well; imported here so that importing profiles stays light
+
+    ledger.record_asserts()
     return cfg
 
 

@@ -143,6 +143,18 @@ def test_the_site_has_pages():
     assert any(p.startswith("chapters/") for p in PAGES), PAGES
 
 
+def test_the_status_page_shows_the_claims_ledger_of_its_own_build():
+    """Every notebook's asserts reached the status page, none failed (the build would have)."""
+    _require_site()
+    text = _parse(SITE / "status.html").text
+    found = re.search(r"(\d+) checks in (\d+) notebooks ran in this build; (\d+) passed and (\d+) failed", text)
+    assert found, "status.html: no claims ledger (was NNTRAIN_LEDGER set for the build?)"
+    checks, notebooks, passed, failed = map(int, found.groups())
+    assert notebooks == len(list(ROOT.glob("chapters/*.ipynb")) + list(ROOT.glob("labs/*.ipynb")))
+    assert checks > 300 and failed == 0 and passed == checks, found.group(0)
+    assert "The claim in words" in text and "Margin" in text
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_internal_link_and_anchor_resolves(page):
     _require_site()
