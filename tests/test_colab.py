@@ -219,5 +219,5 @@ def test_off_colab_the_profile_never_changes(monkeypatch, no_profile):
 
 
 def test_setup_rejects_a_bad_seed():
-    with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer. Received: seed=-1"):
+    with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer or None. Received: seed=-1"):
         colab.setup(seed=-1)

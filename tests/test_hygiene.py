@@ -69,6 +69,22 @@ def test_notebook_checks_its_claims_in_hidden_cells(path):
     assert all("assert" in _source(c) for c in hidden), f"{path.name}: a hidden cell asserts nothing"
 
 
+# A literal seed in a notebook would pin one stream while NNTRAIN_SEED moves the others, so a
+# run "at seed 1" would test less than it says: seeds come from cfg.seed and cfg.seed_list().
+_LITERAL_SEED = re.compile(r"\bseeds?=\[?\d|default_rng\(\d|range\(cfg\.seeds\)|\[\"seed\"\] == \d")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_takes_its_seeds_from_the_profile(path):
+    for cell in _cells(path):
+        if cell["cell_type"] != "code" or "colab" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for line in _source(cell).splitlines():
+            code = line.split("#", 1)[0]
+            assert not _LITERAL_SEED.search(code), \
+                f"{path.name}: a literal seed (use cfg.seed or cfg.seed_list()): {line.strip()}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_defines_no_long_functions(path):
     """Functions longer than about ten lines belong in the package, where they are tested."""

@@ -37,7 +37,7 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
 def test_bad_seed_is_a_clear_error(seed):
-    with pytest.raises(ValueError, match="`seed` must be a non-negative integer. Received: seed="):
+    with pytest.raises(ValueError, match="`seed` must be a non-negative integer or None. Received: seed="):
         nt.setup(seed=seed, profile="smoke")
 
 
