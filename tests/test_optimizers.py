@@ -388,3 +388,47 @@ def test_learning_rate_message_names_accepted_values():
     )
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         nto.Adam(learning_rate=-1)
+
+
+
+def _float64_or_skip():
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            pytest.skip("JAX without x64 has no float64 variables")
+
+
+def test_python_hyperparameters_keep_float64():
+    """A Python hyperparameter reaches a float64 variable unrounded (``1 - rho`` stays 0.1).
+
+    Casting the Python value would first make a float32 tensor under TensorFlow and give
+    0.10000000149011612.
+    """
+    _float64_or_skip()
+    from nntrain.optimizers._base import _along_members
+
+    variable = keras.Variable(np.zeros(3), dtype="float64")
+    for value in (1 - 0.9, 1 - 0.999, 1e-7, 0.9):
+        got = ops.convert_to_numpy(_along_members(value, variable))
+        assert got.dtype == np.float64 and float(got) == value, (value, float(got))
+
+
+# Keras's SGD (momentum) and Adam (its bias corrections) cast their Python
+# hyperparameters through float32 themselves, so only these three can agree in float64.
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop"])
+def test_matches_keras_in_float64(name):
+    """In float64 both agree to 1e-12 relative, where a rounded ``1 - rho`` drifts by ~1e-7."""
+    _float64_or_skip()
+    ours, theirs, lr = TWINS[name]
+
+    def run(optimizer):
+        a, b = ops.convert_to_tensor(A, "float64"), ops.convert_to_tensor(B, "float64")
+        w = keras.Variable(W0, dtype="float64")
+        for _ in range(STEPS):
+            optimizer.apply([ops.matmul(a, w) - b], [w])
+        return ops.convert_to_numpy(w)
+
+    w_ours, w_keras = run(ours(learning_rate=lr)), run(theirs(learning_rate=lr))
+    assert w_ours.dtype == np.float64
+    np.testing.assert_allclose(w_ours, w_keras, rtol=1e-12, atol=1e-14)

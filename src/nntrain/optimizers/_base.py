@@ -107,6 +107,11 @@ def _along_members(value: _Value, variable) -> object:
     :math:`K` equals the last (or second) dimension (it calls ``tf.nn.bias_add``), so a
     full-shape operand is the one that every ``keras.ops`` function broadcasts right.
     """
+    if isinstance(value, (int, float, np.number)):
+        # From the Python value straight to the variable's dtype: casting it would first
+        # make a float32 tensor under TensorFlow, so that in float64 `1 - rho` would be
+        # 0.10000000149 instead of 0.1 (Keras's own optimizers keep it exact).
+        return ops.convert_to_tensor(value, dtype=variable.dtype)
     if not isinstance(value, np.ndarray):
         return ops.cast(value, variable.dtype)
     column = _member_column(value, len(variable.shape))

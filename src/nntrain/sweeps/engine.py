@@ -103,7 +103,7 @@ def _keep(mask, new, old):
 
 
 def _finite_members(tensors, members: int):
-    """(K,) bool: whether each member's slice of every tensor is finite.
+    r"""(K,) bool: whether each member's slice of every tensor is finite.
 
     The engine checks every gradient but one kind: the kernel of a layer that reads the
     shared input, :math:`\partial L / \partial W = X^\top \delta` with :math:`\delta`
