@@ -8,8 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The extras of pyproject.toml that a working copy needs (CPU TensorFlow, JAX for the
-# second backend, the book, the tests and JupyterLab).
-EXTRAS := cpu,jax,book,test,lab
+# second backend, the offline MNIST subset, the book, the tests and JupyterLab).
+EXTRAS := cpu,jax,offline,book,test,lab
 
 # Quiet TensorFlow's C++ start-up lines in every process (the kernels nbval and the book
 # start included); nntrain sets the same defaults when it is imported first.
@@ -26,7 +26,7 @@ export NNTRAIN_DATA_DIR
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 
-.PHONY: all install book test test-package test-notebooks test-book test-site test-matrix lab clean
+.PHONY: all install book test test-package test-notebooks test-colab test-book test-site test-matrix lab clean
 
 all: book
 
@@ -48,7 +48,7 @@ book: $(STAMP)
 	@echo "The website is in _build/html/index.html"
 
 # Every test, at the scale of the `smoke` profile.
-test: test-package test-notebooks test-book test-site
+test: test-package test-notebooks test-colab test-book test-site
 
 # The package's tests run under both Keras backends; the pipeline tests (which build books and
 # execute notebooks, whatever the backend) run once.
@@ -58,6 +58,14 @@ test-package: $(STAMP)
 
 test-notebooks: $(STAMP)
 	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
+
+# Every lab in two environments shaped like Colab's runtimes (tests/colab/: Colab's own package
+# lists), .venv-colab (TensorFlow) and .venv-tpu (JAX, no TensorFlow), each built once and
+# reused: nntrain is installed as a lab's first cell installs it, from this checkout's last
+# commit, and installing it must change no package that Colab ships. COLAB_KINDS=tpu runs one.
+COLAB_KINDS ?= colab tpu
+test-colab: $(STAMP)
+	$(BIN)/python tests/colab/envs.py $(COLAB_KINDS)
 
 # A strict build of the site into _build/smoke, so it never mixes with the book's outputs;
 # built afresh, so that no page of an earlier build is left for test-site to check.

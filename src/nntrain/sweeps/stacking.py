@@ -129,7 +129,8 @@ def _stack_layer(members: list, args: list, k: int):
             gen.state.assign(m.seed_generator.state.value)
         return out, DENSE
     if (isinstance(layer, keras.layers.BatchNormalization) and layout == DENSE
-            and layer.axis in (-1, 1) and not layer.renorm):
+            and layer.axis in (-1, 1) and not getattr(layer, "renorm", False)):
+        # (`renorm` came with Keras 3.14; earlier BatchNormalization layers have none)
         twin = StackedBatchNormalization(k, layer.momentum, layer.epsilon, layer.center,
                                          layer.scale, name=name)
         out = twin(x)

@@ -215,7 +215,8 @@ class Explorer:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = _widget_bundle(self.widget, include, exclude)
-        bundle["text/html"] = self.static_html()
+        if _static.available():  # the website's face; a live kernel without it shows the widgets
+            bundle["text/html"] = self.static_html()
         bundle["text/plain"] = repr(self)
         return bundle
 

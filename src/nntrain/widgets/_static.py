@@ -25,11 +25,11 @@ import html
 import json
 import uuid
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-__all__ = ["BUNDLE_NAME", "choose", "csv_data", "javascript_bundle", "log_slider", "to_html"]
+__all__ = ["BUNDLE_NAME", "available", "choose", "csv_data", "javascript_bundle", "log_slider",
+           "to_html"]
 
 # The bundle's file name in the site's `_static` folder (written by `_ext/nntrain_site.py`).
 BUNDLE_NAME = "nntrain-vega.js"
@@ -92,6 +92,7 @@ def csv_data(frame: pd.DataFrame, digits: int = _DIGITS, exact: tuple[str, ...] 
     Returns:
         An ``altair.InlineData`` to pass as a chart's ``data``.
     """
+    import altair as alt  # the book extra: only static twins need it
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise ValueError(f"`frame` must be a non-empty DataFrame. Received: frame={type(frame).__name__}")
     # Numbers parsed as numbers (not left to type inference, which may keep strings).
@@ -127,6 +128,7 @@ def log_slider(name: str, rates, value: float) -> tuple[alt.Parameter, str]:
     Returns:
         ``(parameter, expression)``.
     """
+    import altair as alt  # the book extra: only static twins need it
     logs = np.round(np.log10(np.asarray(rates, dtype=float)), 4)
     start = int(np.argmin(np.abs(logs - np.log10(value))))
     steps = np.diff(logs)
@@ -138,6 +140,21 @@ def log_slider(name: str, rates, value: float) -> tuple[alt.Parameter, str]:
     param = alt.param(name=name, value=start, bind=alt.binding_range(
         min=0, max=len(logs) - 1, step=1, name="η (stop) "))
     return param, "[" + ",".join(repr(float(v)) for v in logs) + f"][{name}]"
+
+
+@functools.cache
+def available() -> bool:
+    """Whether static twins can be made here: Altair 6 or later is installed.
+
+    Altair comes with the ``book`` extra, which builds the website. A lab on Colab needs no
+    static twin (its explorers are live), and Colab's preinstalled Altair 5 is left alone.
+    """
+    from importlib import metadata
+
+    try:
+        return int(metadata.version("altair").split(".")[0]) >= 6
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
 
 
 @functools.cache

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import altair as alt
 import ipywidgets
 import keras
 import matplotlib.figure
@@ -177,6 +176,7 @@ class InitializationExplorer(Explorer):
     # ------------------------------------------------------------------ static twin
 
     def static_spec(self) -> dict:
+        import altair as alt  # the book extra: only static twins need it
         combos = [(i, a, d) for i in self.inits for a in self.activations for d in self.depths]
         for number, (i, a, d) in enumerate(combos):
             self.compute(i, a, d)

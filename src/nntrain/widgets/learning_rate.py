@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import altair as alt
 import ipywidgets
 import matplotlib.figure
 import numpy as np
@@ -174,6 +173,7 @@ class LearningRateExplorer(Explorer):
     # ------------------------------------------------------------------ static twin
 
     def static_spec(self) -> dict:
+        import altair as alt  # the book extra: only static twins need it
         names = list(self.surfaces)
         code = {name: i for i, name in enumerate(names)}  # surfaces travel as small integers
         logs = np.log10(self.learning_rates)

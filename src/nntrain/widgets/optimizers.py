@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import altair as alt
 import ipywidgets
 import matplotlib.figure
 import matplotlib.lines
@@ -150,6 +149,7 @@ class OptimizerExplorer(Explorer):
         self._animated[-1].set_text(f"{name}, η = {rate:.3g}")
 
     def static_spec(self) -> dict:
+        import altair as alt  # the book extra: only static twins need it
         names = list(self.surfaces)
         code = {n: i for i, n in enumerate(names)}
         opt_code = {n: i for i, n in enumerate(self.optimizers)}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-import altair as alt
 import ipywidgets
 import matplotlib.figure
 import numpy as np
@@ -139,6 +138,7 @@ class PlaygroundExplorer(Explorer):
                              f"{values['activation']}, {values['init']}, η = {values['learning_rate']:.3g}: {verdict}")
 
     def static_spec(self) -> dict:
+        import altair as alt  # the book extra: only static twins need it
         index = {name: {v: i for i, v in enumerate(self.options[name])} for name in _KEYS}
         sizes = [len(self.options[name]) for name in _KEYS]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-import altair as alt
 import ipywidgets
 import matplotlib.figure
 import matplotlib.lines
@@ -107,6 +106,7 @@ class SweepExplorer(Explorer):
         self._title.set_text(f"{values['init']}, η = {values['learning_rate']:.3g} (mean of {seeds} seeds)")
 
     def static_spec(self) -> dict:
+        import altair as alt  # the book extra: only static twins need it
         curves = self.data["curves"].copy()
         curves["log_lr"] = np.round(np.log10(curves["learning_rate"]), 4)
         curves["i"] = curves["init"].map({name: i for i, name in enumerate(self.inits)})
