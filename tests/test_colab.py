@@ -34,6 +34,7 @@ MAX_FIRST_CELL_LINES = 10  # "tiny": it must read at a glance on Colab
 def test_the_repository_url_is_the_one_in_config_yml():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     assert colab.REPOSITORY_URL == config["repository"]["url"]
+    assert colab.REPOSITORY_REF == config["repository"]["branch"]
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["project"]["urls"]["Homepage"] == config["repository"]["url"]
 
@@ -109,7 +110,7 @@ def test_on_colab_the_first_cell_installs_nntrain_from_the_repository(monkeypatc
     assert [name for name, *_ in calls] == ["pip", "setup"]
     (command,), options = calls[0][1], calls[0][2]
     assert command == [sys.executable, "-m", "pip", "install", "--quiet",
-                       f"nntrain @ git+{colab.REPOSITORY_URL}"]
+                       f"nntrain @ git+{colab.REPOSITORY_URL}@{colab.REPOSITORY_REF}"]
     assert options == {"check": True}
     # not editable, no upgrade or reinstall of what Colab has, no backend named
     assert not {"-e", "--editable", "-U", "--upgrade", "--force-reinstall"} & set(command)
@@ -221,3 +222,90 @@ def test_off_colab_the_profile_never_changes(monkeypatch, no_profile):
 def test_setup_rejects_a_bad_seed():
     with pytest.raises(ValueError, match=r"`seed` must be a non-negative integer or None. Received: seed=-1"):
         colab.setup(seed=-1)
+
+
+# --- releases and forks: one command moves every copy --------------------------------------
+
+
+def _checkout_copy(tmp_path) -> Path:
+    import shutil
+
+    for name in ("_config.yml", "pyproject.toml", "src/nntrain/colab.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("chapters", "labs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def _copies(root: Path) -> dict:
+    config = yaml.safe_load((root / "_config.yml").read_text())["repository"]
+    code = (root / "src" / "nntrain" / "colab.py").read_text()
+    return {
+        "config": (config["url"], config["branch"]),
+        "pyproject": tomllib.loads((root / "pyproject.toml").read_text())["project"]["urls"]["Homepage"],
+        "module": (re.search(r'^REPOSITORY_URL = "(.*)"', code, re.M)[1],
+                   re.search(r'^REPOSITORY_REF = "(.*)"', code, re.M)[1]),
+    }
+
+
+@pytest.mark.parametrize("ref, tag", [("release", f"v{nt.__version__}"), ("spring-2027", "spring-2027")])
+def test_retarget_moves_every_copy_to_a_fork_and_a_ref(tmp_path, ref, tag):
+    root = _checkout_copy(tmp_path)
+    fork = "https://github.com/my-school/nntrain-fork"
+    changed = colab.retarget(fork, ref=ref, root=root)
+    labs = sorted((root / "labs").glob("*.ipynb"))
+    assert {root / "_config.yml", root / "pyproject.toml", *labs} <= set(changed)
+    assert _copies(root) == {"config": (fork, tag), "pyproject": fork, "module": (fork, tag)}
+    cell = colab._FIRST_CELL.format(url=fork, ref=tag)
+    for lab in labs:
+        text = lab.read_text()
+        notebook = json.loads(text)
+        assert "".join(notebook["cells"][0]["source"]) == cell
+        assert f"git+{fork}@{tag}" in cell
+        assert f"colab.research.google.com/github/my-school/nntrain-fork/blob/{tag}/labs/{lab.name}" in text
+        assert "nntrain-course" not in text
+        nbformat.validate(nbformat.reads(text, as_version=4))
+    assert colab.retarget(fork, ref=ref, root=root) == []  # a second run changes nothing
+
+
+def test_retarget_without_arguments_changes_nothing_here(tmp_path):
+    root = _checkout_copy(tmp_path)
+    assert colab.retarget(root=root) == []  # the checkout's copies already agree
+
+
+def test_the_release_tag_comes_from_the_one_version():
+    assert colab.release_ref() == f"v{nt.__version__}"
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "nntrain.__version__"}
+    from importlib import metadata
+
+    assert metadata.version("nntrain") == nt.__version__
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"url": "http://example.com/x"}, "url"),
+    ({"url": "https://gitlab.com/a/b"}, "url"),
+    ({"ref": "../evil"}, "ref"),
+    ({"ref": ""}, "ref"),
+])
+def test_retarget_rejects_what_is_not_a_repository_or_a_ref(tmp_path, kwargs, argument):
+    root = _checkout_copy(tmp_path)
+    with pytest.raises(ValueError, match=f"`{argument}` must .* Received: {argument}="):
+        colab.retarget(root=root, **kwargs)
+    assert _copies(root) == _copies(ROOT)  # nothing was written
+
+
+def test_retarget_needs_the_checkout(tmp_path):
+    with pytest.raises(ValueError, match="`root` must be the course's checkout"):
+        colab.retarget(root=tmp_path)
+
+
+def test_the_command_line_retargets(tmp_path):
+    root = _checkout_copy(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "nntrain.colab", "retarget",
+                           "https://github.com/a/b", "--ref", "main", "--root", str(root)],
+                          capture_output=True, text=True, check=True)
+    assert "files changed" in done.stdout and "RuntimeWarning" not in done.stderr
+    assert _copies(root)["config"] == ("https://github.com/a/b", "main")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import tomllib
 from pathlib import Path
 
@@ -86,9 +87,12 @@ def test_the_copies_match_the_shared_lists_when_present():
         assert (shared / name).read_bytes() == (ROOT / "tests" / "colab" / name).read_bytes(), name
 
 
-def test_find_python_prefers_colabs_version(monkeypatch, tmp_path):
-    fake = tmp_path / "python3.13"
-    fake.write_text("#!/bin/sh\n")
+def test_find_python_prefers_colabs_version_and_skips_a_broken_shim(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no pyenv here
+    fake = tmp_path / "python3.99"
+    fake.write_text("#!/bin/sh\nexit 0\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
-    assert envs.find_python("3.13") == str(fake)
+    assert envs.find_python("3.99") == str(fake)
+    fake.write_text("#!/bin/sh\nexit 127\n")  # a pyenv shim of a version not selected
+    assert envs.find_python("3.99") == sys.executable

@@ -49,10 +49,13 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # course prefers bit-for-bit reproducible numbers over the last few percent of speed.
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+# The package's version, its one source: pyproject.toml reads it (setuptools' `attr:`), and a
+# release's labs install the tag v<version> (nntrain.colab.release_ref).
+__version__ = "0.1.0"
+
 from . import (  # noqa: E402
     backprop,
     check,
-    colab,
     compare,
     data,
     descent,
@@ -82,9 +85,10 @@ from .training import Run, train  # noqa: E402
 
 from .sweeps import SweepResult, sweep  # noqa: E402
 
-# The explorers import Altair and ipywidgets, which cost seconds to import: nt.widgets is
-# imported on first use (PEP 562), so notebooks without an explorer never pay for it.
-_LAZY = ("widgets",)
+# The explorers import ipywidgets, which costs seconds to import: nt.widgets is imported on
+# first use (PEP 562), so notebooks without an explorer never pay for it. nt.colab too: it is
+# also a command (`python -m nntrain.colab`), which must not be imported before it runs.
+_LAZY = ("colab", "widgets")
 
 
 def __getattr__(name: str):
@@ -96,8 +100,6 @@ def __getattr__(name: str):
         return module
     raise AttributeError(f"module 'nntrain' has no attribute {name!r}")
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "PROFILES",

@@ -98,13 +98,15 @@ def changes(report: dict, freeze: dict[str, str], installed: dict[str, str]) -> 
 
 
 def find_python(version: str = PYTHON) -> str:
-    """An interpreter of ``version`` (on PATH, or pyenv's), else the one running this."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """An interpreter of ``version`` that runs (pyenv's, or on PATH), else the one running this.
+
+    A pyenv shim on PATH exists even where its version is not selected, and then fails: each
+    candidate is tried before it is chosen.
+    """
     pyenv = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}*/bin/python{version}")))
-    if pyenv:
-        return pyenv[-1]
+    for candidate in [*reversed(pyenv), shutil.which(f"python{version}")]:
+        if candidate and subprocess.run([candidate, "-c", "import venv"], capture_output=True).returncode == 0:
+            return candidate
     print(f"colab envs: no Python {version} here; using {sys.version.split()[0]} instead", flush=True)
     return sys.executable
 
