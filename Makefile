@@ -26,15 +26,16 @@ export NNTRAIN_DATA_DIR
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 
-.PHONY: all install book test test-package test-notebooks test-colab test-book test-site test-matrix lab clean
+.PHONY: all install book test test-package test-notebooks test-colab test-book test-site test-matrix lab clean clean-venv
 
 all: book
 
-$(STAMP): pyproject.toml
+# constraints-book.txt locks the Jupyter Book 1 stack (see the file for how to move it on).
+$(STAMP): pyproject.toml constraints-book.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install --quiet -c constraints-book.txt -e ".[$(EXTRAS)]"
 	@touch $@
 
 install: $(STAMP)
@@ -105,3 +106,7 @@ lab: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Every environment too (.venv and the Colab-shaped ones): the next command rebuilds them.
+clean-venv: clean
+	rm -rf $(VENV) .venv-colab .venv-tpu

@@ -70,3 +70,20 @@ def test_ci_calls_the_readme_test_command():
     calls = r'^\s*(?:stage\s+"[^"\n]*"\s+)?make test(?:\s|$)'
     assert "make test" in readme and re.search(calls, ci, re.M)
     assert "make book" in readme
+
+
+def test_the_book_stack_is_locked_and_the_lock_is_what_runs():
+    """constraints-book.txt pins Jupyter Book 1's stack; make install uses it; it is installed."""
+    from importlib import metadata
+
+    pins = {}
+    for line in (ROOT / "constraints-book.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert name and version, f"not name==version: {line!r}"
+            pins[name] = version
+    assert pins["jupyter-book"].startswith("1."), pins["jupyter-book"]
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "pydata-sphinx-theme"} <= set(pins)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet -c constraints-book.txt -e" in makefile
+    assert {name: metadata.version(name) for name in pins} == pins
