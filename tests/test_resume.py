@@ -108,3 +108,41 @@ def test_a_backup_folder_with_other_files_is_refused(digits, tmp_path):
         _train(digits, tmp_path / "notes.txt")
     with pytest.raises(ValueError, match=r"`backup_dir` must be a folder path .*Received: backup_dir=3"):
         resume.BackupAndRestore(3)
+
+
+@pytest.mark.parametrize("damage", ["weights", "metadata", "state"])
+def test_a_damaged_backup_starts_the_run_over_with_a_warning(digits, uninterrupted, tmp_path, damage):
+    """Half a backup (a session killed while Keras wrote it, a sync gone wrong) must not block
+    resuming: the run warns, naming the file, deletes the backup and trains from epoch 1."""
+    backup = tmp_path / "backup"
+    with pytest.raises(Disconnect):
+        _train(digits, backup, [_DisconnectAt(STOP_EPOCH, STOP_BATCH)])
+    target = {"weights": "latest.weights.h5", "metadata": "training_metadata.json",
+              "state": "nntrain_state.json"}[damage]
+    data = (backup / target).read_bytes()
+    (backup / target).write_bytes(data[: len(data) // 2])  # truncated
+    counter = _CountEpochs()
+    with pytest.warns(UserWarning, match=rf"backup in .* is damaged \(.*{target}.*\); .* starts over"):
+        model, run = _train(digits, backup, [counter])
+    assert counter.epochs == list(range(EPOCHS))  # from the start
+    reference_model, reference = uninterrupted
+    for got, want in zip(model.get_weights(), reference_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)  # the same as never interrupted
+    assert run.test_metrics == reference.test_metrics
+
+
+def test_the_state_of_a_backup_is_written_atomically(digits, tmp_path, monkeypatch):
+    """A kill while nntrain's state file is written leaves the previous state file whole."""
+    backup = tmp_path / "backup"
+    with pytest.raises(Disconnect):
+        _train(digits, backup, [_DisconnectAt(STOP_EPOCH, STOP_BATCH)])
+    before = (backup / "nntrain_state.json").read_bytes()
+
+    def killed(*args, **kwargs):
+        raise Disconnect  # as if the process died after writing aside, before the rename
+
+    monkeypatch.setattr(nt._files.os, "replace", killed)
+    with pytest.raises(Disconnect):
+        _train(digits, backup)
+    assert (backup / "nntrain_state.json").read_bytes() == before
+    assert not list(backup.glob(".*.tmp"))

@@ -293,8 +293,8 @@ def test_summary_best_and_curves_aggregate_over_seeds(stopping):
 
 def test_save_and_load_round_trip_without_pickle(stopping, tmp_path):
     folder = stopping.save(tmp_path / "sweep")
-    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "result.json"]
-    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:  # plain arrays only
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays-1.npz", "result.json"]
+    with np.load(folder / "arrays-1.npz", allow_pickle=False) as arrays:  # plain arrays only
         assert all(arrays[k].dtype != object for k in arrays.files)
     json.loads((folder / "result.json").read_text())
     loaded = SweepResult.load(folder)
@@ -305,6 +305,53 @@ def test_save_and_load_round_trip_without_pickle(stopping, tmp_path):
         np.testing.assert_array_equal(loaded.weights[name], value)
     assert loaded.config == json.loads(json.dumps(stopping.config))
     pd.testing.assert_frame_equal(loaded.summary(), stopping.summary())
+
+
+def test_saving_over_a_result_is_atomic(stopping, tmp_path, monkeypatch):
+    """A save killed anywhere leaves the previous result loadable (it was lost 3 times in 3)."""
+    import nntrain._files
+
+    folder = stopping.save(tmp_path / "sweep")
+    newer = dataclasses.replace(stopping, wall_time_s=stopping.wall_time_s + 1)
+
+    class Killed(Exception):
+        pass
+
+    real_replace = os.replace
+    for kill_at in (1, 2):  # before the arrays' rename, before result.json's rename
+        calls = []
+
+        def replace(src, dst, calls=calls, kill_at=kill_at):
+            calls.append(dst)
+            if len(calls) == kill_at:
+                raise Killed
+            return real_replace(src, dst)
+
+        monkeypatch.setattr(nntrain._files.os, "replace", replace)
+        with pytest.raises(Killed):
+            newer.save(folder)
+        monkeypatch.setattr(nntrain._files.os, "replace", real_replace)
+        assert SweepResult.load(folder).wall_time_s == stopping.wall_time_s  # the old one, whole
+    newer.save(folder)
+    assert SweepResult.load(folder).wall_time_s == newer.wall_time_s
+    # the arrays that result.json names, and nothing else: no temporary file, no stray arrays
+    named = json.loads((folder / "result.json").read_text())["arrays"]
+    assert sorted(p.name for p in folder.iterdir()) == [named, "result.json"]
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda f: (f / "result.json").write_text("{not json"), r"result.json is damaged"),
+    (lambda f: (f / "result.json").write_text('{"a": 1}'), r"result.json is damaged or not a SweepResult"),
+    (lambda f: (f / "arrays-1.npz").write_bytes((f / "arrays-1.npz").read_bytes()[:100]),
+     r"arrays-1.npz is missing, damaged"),
+    (lambda f: (f / "arrays-1.npz").unlink(), r"arrays-1.npz is missing"),
+    (lambda f: (f / "result.json").unlink(), r"`path` must be a folder written by SweepResult.save"),
+])
+def test_a_damaged_result_fails_with_one_error_naming_the_file(stopping, tmp_path, damage, match):
+    folder = stopping.save(tmp_path / "sweep")
+    damage(folder)
+    with pytest.raises(ValueError, match=match):
+        SweepResult.load(folder)
 
 
 def test_a_progress_bar_over_epochs_shows_only_where_asked_under_pytest(digits, capsys):

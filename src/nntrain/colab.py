@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, distribute
+from ._files import atomic_write
 from .profiles import ENV_VAR, Profile, setup as _setup
 
 __all__ = ["FIRST_CELL", "FIRST_CELL_TAGS", "REPOSITORY_REF", "REPOSITORY_URL", "first_cell",
@@ -184,9 +185,7 @@ def retarget(url: str | None = None, ref: str | None = None, root: str | os.Path
         text = path.read_text()
         new = edit(text)
         if new != text:
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(new)
-            tmp.replace(path)  # atomic: a file is either the old one or the new one
+            atomic_write(path, new)  # a file is either the old one or the new one
             changed.append(path)
     return changed
 

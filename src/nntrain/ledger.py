@@ -42,6 +42,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from ._files import atomic_write
+
 __all__ = ["LEDGER_VAR", "cell_key", "collect", "record_asserts", "summarize"]
 
 LEDGER_VAR = "NNTRAIN_LEDGER"
@@ -408,9 +410,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
     runs = {p.name: p for p in sorted(matrix.iterdir()) if p.is_dir()}
     table = summarize(runs, args.notebooks)
     out = Path(args.out) if args.out else matrix / "ledger.csv"
-    tmp = out.with_suffix(".tmp")
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    atomic_write(out, table.to_csv(index=False))
     failing = table[~table["ok"]]
     print(f"claims ledger: {len(table)} checks in {table['notebook'].nunique()} notebooks "
           f"over {len(runs)} runs ({', '.join(runs)}); {len(failing)} not passed everywhere; written to {out}")

@@ -23,6 +23,7 @@ in which the replicas' gradients are summed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -30,12 +31,15 @@ import warnings
 import keras
 import numpy as np
 
+from ._files import atomic_write
+
 __all__ = ["BackupAndRestore"]
 
 # The files of a backup: Keras's own (BackupAndRestore), then nntrain's.
 _KERAS_METADATA_FILE = "training_metadata.json"
 _STATE_FILE = "nntrain_state.json"
-_BACKUP_FILES = frozenset({"latest.weights.h5", "latest.weights.h5.bkp", _KERAS_METADATA_FILE,
+_WEIGHTS_FILE = "latest.weights.h5"
+_BACKUP_FILES = frozenset({_WEIGHTS_FILE, f"{_WEIGHTS_FILE}.bkp", _KERAS_METADATA_FILE,
                            f"{_KERAS_METADATA_FILE}.bkp", _STATE_FILE})
 
 
@@ -77,14 +81,63 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         return os.path.join(self.backup_dir, name)
 
     def saved_epoch(self) -> int:
-        """The epochs the backup holds (0 when there is none): ``fit`` resumes after it."""
+        """The epochs the backup holds (0 when there is none): ``fit`` resumes after it.
+
+        A damaged backup is discarded first, with a warning (:meth:`discard_if_damaged`).
+        """
+        self.discard_if_damaged()
         path = self._path(_KERAS_METADATA_FILE)
         if not os.path.exists(path):
             return 0
         with open(path) as file:
             return int(json.load(file)["epoch"])
 
+    def damage(self) -> str | None:
+        """What is wrong with the backup in ``backup_dir``, naming the file; ``None`` when it
+        is readable or there is none."""
+        files = [self._path(n) for n in (_KERAS_METADATA_FILE, _WEIGHTS_FILE, _STATE_FILE)]
+        if not any(os.path.exists(f) for f in files):
+            return None
+        meta, weights, state = files
+        path = meta  # the file being read, named in the message
+        try:
+            for path in (meta, weights):
+                if not os.path.exists(path):
+                    raise FileNotFoundError("missing")
+            path = meta
+            with open(meta) as file:
+                epoch = int(json.load(file)["epoch"])
+            import h5py  # Keras's own weights format
+
+            path = weights
+            with h5py.File(weights, "r"):
+                pass
+            path = state
+            if os.path.exists(state):
+                with open(state) as file:
+                    saved = json.load(file)
+                if not (isinstance(saved["logs"], list) and isinstance(saved["random_state"], list)
+                        and len(saved["logs"]) >= min(epoch, int(saved["epoch"]))):
+                    raise ValueError("its logs or random state are not what nntrain writes")
+        except Exception as error:  # any unreadable file makes the whole backup unusable
+            return f"{path}: {type(error).__name__}: {error}"
+        return None
+
+    def discard_if_damaged(self) -> bool:
+        """Delete a damaged backup (warning which file and why), so that the run starts
+        over instead of failing; whether one was deleted."""
+        problem = self.damage()
+        if problem is None:
+            return False
+        warnings.warn(f"nntrain: the backup in {self.backup_dir} is damaged ({problem}); "
+                      "it is deleted and the run starts over from epoch 1", stacklevel=2)
+        for name in _BACKUP_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self._path(name))
+        return True
+
     def on_train_begin(self, logs=None):
+        self.discard_if_damaged()
         super().on_train_begin(logs)  # the weights, the optimizer and the epoch
         self.previous_logs, self._logs = [], []
         if not os.path.exists(self._path(_STATE_FILE)):
@@ -111,8 +164,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                  "random_state": [np.asarray(v).tolist() for v in self._random_state()]}
         os.makedirs(self.backup_dir, exist_ok=True)
         # Written before Keras's own files, so that it is never older than they are.
-        with open(self._path(_STATE_FILE), "w") as file:
-            json.dump(state, file)
+        atomic_write(self._path(_STATE_FILE), json.dumps(state))
         super().on_epoch_end(epoch, logs)
 
 

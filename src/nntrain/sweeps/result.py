@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
+
+from .._files import atomic_write
 
 __all__ = ["SweepResult"]
 
@@ -171,7 +175,12 @@ class SweepResult:
 
     def save(self, path: str | Path, weights: bool = True) -> Path:
         """Write the result to the folder ``path``: ``result.json`` (settings and column
-        types) and ``arrays.npz`` (every column and weight). No pickle anywhere.
+        types) and an ``arrays-<n>.npz`` that it names (every column and weight). No pickle
+        anywhere.
+
+        The save is atomic: the arrays go to a new file, then ``result.json`` is replaced
+        in one step (:func:`nntrain._files.atomic_write`), and only then is the previous
+        arrays file removed. A save killed at any point leaves the previous result loadable.
 
         Args:
             path: a folder (created if needed).
@@ -194,10 +203,15 @@ class SweepResult:
                 arrays[f"{name}/{column}"] = array
         if weights:
             arrays.update({f"weights/{k}": v for k, v in self.weights.items()})
-        np.savez_compressed(folder / _ARRAYS, **arrays)
+        previous = set(folder.glob("arrays*.npz"))
+        name = next(f"arrays-{n}.npz" for n in itertools.count(1)
+                    if not (folder / f"arrays-{n}.npz").exists())
+        atomic_write(folder / name, lambda file: np.savez_compressed(file, **arrays))
         meta = {"columns": columns, "config": self.config, "wall_time_s": self.wall_time_s,
-                "timings": self.timings}
-        (folder / _META).write_text(json.dumps(meta, indent=1, default=_json_default))
+                "timings": self.timings, "arrays": name}
+        atomic_write(folder / _META, json.dumps(meta, indent=1, default=_json_default))
+        for stale in previous:  # the result now names the new file
+            stale.unlink(missing_ok=True)
         return folder
 
     @classmethod
@@ -211,17 +225,29 @@ class SweepResult:
             The :class:`SweepResult`.
         """
         folder = Path(path)
-        if not (folder / _META).is_file() or not (folder / _ARRAYS).is_file():
+        if not (folder / _META).is_file():
             raise ValueError(f"`path` must be a folder written by SweepResult.save, holding "
-                             f"{_META} and {_ARRAYS}. Received: path={str(path)!r}")
-        meta = json.loads((folder / _META).read_text())
+                             f"{_META}. Received: path={str(path)!r}")
+        try:
+            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+            if not isinstance(meta, dict) or not {"columns", "config", "wall_time_s"} <= set(meta):
+                raise ValueError("it lacks the keys columns, config and wall_time_s")
+        except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError
+            raise ValueError(f"{folder / _META} is damaged or not a SweepResult's ({error}); "
+                             "save the result again.") from None
+        arrays_file = folder / meta.get("arrays", _ARRAYS)  # earlier saves: arrays.npz
         frames = {}
-        with np.load(folder / _ARRAYS, allow_pickle=False) as arrays:
-            for name, columns in meta["columns"].items():
-                frames[name] = pd.DataFrame({c: _decode(arrays[f"{name}/{c}"], kind)
-                                             for c, kind in columns})
-            weights = {k.split("/", 1)[1]: arrays[k] for k in arrays.files if k.startswith("weights/")}
-        return cls(table=frames["table"], history=frames["history"],
+        try:
+            with np.load(arrays_file, allow_pickle=False) as arrays:
+                for name, columns in meta["columns"].items():
+                    frames[name] = pd.DataFrame({c: _decode(arrays[f"{name}/{c}"], kind)
+                                                 for c, kind in columns})
+                weights = {k.split("/", 1)[1]: arrays[k] for k in arrays.files if k.startswith("weights/")}
+            table, history = frames["table"], frames["history"]
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{arrays_file} is missing, damaged or does not match {_META} "
+                             f"({type(error).__name__}: {error}); save the result again.") from None
+        return cls(table=table, history=history,
                    gradient_norms=frames.get("gradient_norms"), weights=weights,
                    config=meta["config"], wall_time_s=meta["wall_time_s"],
                    timings=meta.get("timings", {}))
