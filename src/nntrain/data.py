@@ -240,7 +240,10 @@ def batch_order(num_examples: int, epoch: int, seed: int = 0) -> np.ndarray:
 
 
 def _load_real(name: str, notes: list[str]) -> _Raw | None:
-    for attempt in (_from_data_dir, _from_keras, _from_packages):
+    raw = _from_data_dir(name)  # a file there that cannot be read raises: never replaced
+    if raw is not None:
+        return raw
+    for attempt in (_from_keras, _from_packages):
         try:
             raw = attempt(name)
         except Exception as exc:  # a source that fails is reported, and the next is tried
@@ -256,13 +259,22 @@ def _from_data_dir(name: str) -> _Raw | None:
     if not folder:
         return None
     folder_path = Path(folder).expanduser()
-    npz = folder_path / f"{name}.npz"
-    if npz.is_file():
-        return _read_npz(npz)
+    candidates = [(folder_path / f"{name}.npz", _read_npz)]
     if name == "california_housing":
-        for csv in (folder_path / "california_housing.csv.gz", folder_path / "california_housing.csv"):
-            if csv.is_file():
-                return _read_california_csv(csv)
+        candidates += [(folder_path / "california_housing.csv.gz", _read_california_csv),
+                       (folder_path / "california_housing.csv", _read_california_csv)]
+    for path, read in candidates:
+        if not path.is_file():
+            continue
+        # A file that is there was put there to be used: if it cannot be read, say which and
+        # why, rather than quietly train on another source (a subset, or synthetic data).
+        try:
+            return read(path)
+        except Exception as exc:
+            raise DataUnavailableError(
+                f"{path} is in ${DATA_DIR_VAR} but cannot be read as {name!r} "
+                f"({type(exc).__name__}: {exc}). Replace it with a good copy or remove it."
+            ) from None
     return None
 
 
