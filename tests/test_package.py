@@ -30,3 +30,18 @@ def test_an_unknown_attribute_raises_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         nt.nope
+
+
+def _start(code: str, **env) -> subprocess.CompletedProcess:
+    import os
+
+    environ = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    environ.update(KERAS_BACKEND="tensorflow", **env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, check=True)
+
+
+def test_tensorflow_imported_first_with_onednn_on_is_warned_about():
+    message = "TensorFlow was imported before nntrain with its oneDNN kernels on"
+    assert message in _start("import keras, nntrain").stderr
+    assert message not in _start("import nntrain, keras").stderr  # nntrain set it in time
+    assert message not in _start("import keras, nntrain", TF_ENABLE_ONEDNN_OPTS="0").stderr

@@ -47,6 +47,16 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # oneDNN's fused kernels change float rounding from run to run and print a notice; the
 # course prefers bit-for-bit reproducible numbers over the last few percent of speed.
+# The variable is read once, when TensorFlow loads: if it was imported before nntrain (say by
+# `import keras` first) with oneDNN on, setting it now changes nothing, so say so.
+if "tensorflow" in __import__("sys").modules and _os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+    import warnings as _warnings
+
+    _warnings.warn(
+        "nntrain: TensorFlow was imported before nntrain with its oneDNN kernels on, whose "
+        "rounding varies from run to run, so results may not repeat exactly. Import nntrain "
+        "first, or set TF_ENABLE_ONEDNN_OPTS=0 before importing keras or tensorflow.",
+        RuntimeWarning, stacklevel=2)
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 # The package's version, its one source: pyproject.toml reads it (setuptools' `attr:`), and a
