@@ -96,3 +96,14 @@ def test_find_python_prefers_colabs_version_and_skips_a_broken_shim(monkeypatch,
     assert envs.find_python("3.99") == str(fake)
     fake.write_text("#!/bin/sh\nexit 127\n")  # a pyenv shim of a version not selected
     assert envs.find_python("3.99") == sys.executable
+
+
+def test_the_book_never_reads_the_environments():
+    """The environments hold thousands of Markdown files of their packages: the site's build
+    must not read them (a strict build fails on their warnings)."""
+    import yaml
+
+    excluded = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
+    assert {spec["venv"] for spec in envs.KINDS.values()} <= set(excluded)
+    gitignore = (ROOT / ".gitignore").read_text().splitlines()
+    assert {spec["venv"] + "/" for spec in envs.KINDS.values()} <= set(gitignore)
