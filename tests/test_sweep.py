@@ -188,14 +188,14 @@ _GRID = textwrap.dedent("""
 def test_a_members_numbers_do_not_depend_on_the_rest_of_its_grid():
     """One member of a deep (10-layer) network at a large rate, swept alone and inside a
     grid of 12 (three initializers, two rates, two seeds), after ``nt.setup()`` as in every
-    notebook: the same losses every epoch up to float rounding, so a comparison never
-    changes because more settings were added beside it. Measured: identical under
-    TensorFlow; under JAX, XLA's kernels for the wider matrices round differently and the
-    third epoch differs by 8e-6 relative (this run is chaotic, so rounding grows; a member
-    that leaked into another would differ from the first epoch on). In a fresh process:
-    ``nt.setup`` turns on TensorFlow's op determinism for good, which the other tests do not
-    assume; without it, TensorFlow's multi-threaded reductions sum in an order that depends
-    on the shapes, and the third epoch here differs in the third decimal."""
+    notebook: the same losses for the first two epochs up to float rounding, so a member
+    never leaks into another (a leak would differ from the first epoch on). The third epoch
+    is not compared: at this rate the run is chaotic, and the rounding of the wider products
+    grows into a difference that depends on the CPU and the backend. Measured on an Intel
+    Xeon: epochs 1 and 2 agree within 1e-6 relative under both backends, the third differs
+    by 1.5 % (TensorFlow) and 2 % (JAX); where the test was written, the third agreed
+    exactly under TensorFlow, so it was compared there, and failed on the Xeon. In a fresh process: ``nt.setup`` turns on TensorFlow's op
+    determinism for good, which the other tests do not assume."""
     env = dict(os.environ)
     env.pop("PYTEST_CURRENT_TEST", None)
     done = subprocess.run([sys.executable, "-c", _GRID], capture_output=True, text=True,
@@ -204,7 +204,7 @@ def test_a_members_numbers_do_not_depend_on_the_rest_of_its_grid():
     out = json.loads(done.stdout.strip().splitlines()[-1])
     alone, grid = np.array(out["alone"]), np.array(out["grid"])
     np.testing.assert_allclose(grid[0], alone[0], rtol=1e-6)
-    np.testing.assert_allclose(grid, alone, rtol=1e-4)
+    np.testing.assert_allclose(grid[:2], alone[:2], rtol=1e-5)
     assert alone[-1, 0] < alone[0, 0] - 0.1  # it trained: the check compares moving numbers
 
 
