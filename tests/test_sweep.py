@@ -194,8 +194,9 @@ def test_a_members_numbers_do_not_depend_on_the_rest_of_its_grid():
     grows into a difference that depends on the CPU and the backend. Measured on an Intel
     Xeon: epochs 1 and 2 agree within 1e-6 relative under both backends, the third differs
     by 1.5 % (TensorFlow) and 2 % (JAX); where the test was written, the third agreed
-    exactly under TensorFlow, so it was compared there, and failed on the Xeon. In a fresh process: ``nt.setup`` turns on TensorFlow's op
-    determinism for good, which the other tests do not assume."""
+    exactly under TensorFlow, so it was compared there, and failed on the Xeon. In a fresh
+    process: ``nt.setup`` turns on TensorFlow's op determinism for good, which the other
+    tests do not assume."""
     env = dict(os.environ)
     env.pop("PYTEST_CURRENT_TEST", None)
     done = subprocess.run([sys.executable, "-c", _GRID], capture_output=True, text=True,
