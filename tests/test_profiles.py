@@ -114,3 +114,15 @@ def test_nntrain_progress_overrides_the_interactive_rule(monkeypatch, value, exp
     assert interactive() is expected
     monkeypatch.delenv("NNTRAIN_PROGRESS")
     assert interactive() is False  # under pytest
+
+
+@pytest.mark.parametrize("field, value", [
+    ("batch_size", 0), ("epochs", 2.5), ("seeds", True), ("n_train", -1), ("n_val", 0),
+    ("val_fraction", 0.7), ("val_fraction", 0.0), ("budget_s", float("inf")), ("budget_s", 0),
+    ("synthetic_ok", 1), ("seed", -2), ("name", ""),
+])
+def test_a_profile_checks_its_fields_when_made(field, value):
+    import dataclasses
+
+    with pytest.raises(ValueError, match=rf"`{field}` of a Profile must be .* Received: {field}="):
+        dataclasses.replace(nt.PROFILES["smoke"], **{field: value})

@@ -16,7 +16,11 @@ Sources are tried in this order, and the one used is recorded in ``Dataset.sourc
 4. a synthetic stand-in of the same shapes, only when asked for (``synthetic=True``) or in
    the ``smoke`` profile, and always labelled as such.
 
-If none is reachable, :class:`DataUnavailableError` says what was tried and how to fix it.
+A file that is in ``$NNTRAIN_DATA_DIR`` but cannot be read is an error naming it, never
+replaced. Falling back past a source that failed (to the subset, or the stand-in) warns
+once, with the reasons (:class:`DataFallbackWarning`). If none is reachable,
+:class:`DataUnavailableError` says what was tried and how to fix it. A :class:`Dataset`
+checks its splits when it is made (shapes, lengths, label range, finite values).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import gzip
 import io
 import os
 import socket
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +41,7 @@ import pandas as pd
 from ._checks import is_int
 from .profiles import Profile, get_profile
 
-__all__ = ["NAMES", "DATA_DIR_VAR", "Dataset", "DataUnavailableError", "batch_order", "load"]
+__all__ = ["NAMES", "DATA_DIR_VAR", "DataFallbackWarning", "Dataset", "DataUnavailableError", "batch_order", "load"]
 
 DATA_DIR_VAR = "NNTRAIN_DATA_DIR"
 
@@ -70,6 +75,19 @@ class DataUnavailableError(RuntimeError):
     """No source of a data set could be reached (and no synthetic stand-in was allowed)."""
 
 
+class DataFallbackWarning(UserWarning):
+    """:func:`load` fell back to another source (the offline subset, or the synthetic
+    stand-in) because the first choices failed; the message says which and why. Shown once
+    per data set and source in a process; in a notebook kernel :func:`nntrain.setup` shows
+    it as ordinary output, where the reader sees it."""
+
+
+# (name, source) pairs already warned about in this process: a fallback is said once.
+_WARNED: set[tuple[str, str]] = set()
+# How much of each failed source's message a warning repeats.
+_REASON_CHARS = 160
+
+
 @dataclass(frozen=True, repr=False)
 class Dataset:
     """Train, validation and test splits of one data set, ready for Keras.
@@ -99,6 +117,11 @@ class Dataset:
     num_classes: int | None
     feature_names: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        # Checked once here, so that a bad split fails at construction with its name, not as
+        # an IndexError, a graph error or a ZeroDivisionError deep inside training.
+        _check_dataset(self)
 
     @property
     def task(self) -> str:
@@ -195,7 +218,21 @@ def load(
                 f"for the labelled stand-in with load({name!r}, synthetic=True)."
             )
         raw = _synthetic(name, cfg, seed)
+    if notes:  # the source used is not the first choice: say so, with the reasons
+        _warn_fallback(name, raw.source, notes)
     return _assemble(name, raw, cfg, seed, notes)
+
+
+def _warn_fallback(name: str, source: str, notes: list[str]) -> None:
+    if (name, source) in _WARNED:
+        return
+    _WARNED.add((name, source))
+    reasons = "; ".join(n if len(n) <= _REASON_CHARS else n[:_REASON_CHARS] + "..." for n in notes)
+    warnings.warn(
+        f"nt.load({name!r}) uses the {source}, because the first choices failed ({reasons}). "
+        f"Numbers from it differ from the full data set's; for those, put the files in "
+        f"${DATA_DIR_VAR} or connect once so Keras caches them.",
+        DataFallbackWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- sources
@@ -417,6 +454,56 @@ def _assemble(name: str, raw: _Raw, cfg: Profile, seed: int, notes: list[str]) -
         source=raw.source, num_classes=num_classes, feature_names=feature_names,
         notes=tuple(notes),
     )
+
+
+def _check_dataset(data: Dataset) -> None:
+    """Raise ``ValueError`` naming the field unless ``data``'s fields make a usable data set."""
+    def fail(name, wanted, value):
+        raise ValueError(f"`{name}` of a Dataset must be {wanted}. Received: {name}={value}")
+
+    if not isinstance(data.name, str) or not data.name:
+        fail("name", "a non-empty string", repr(data.name))
+    if not isinstance(data.source, str) or not data.source:
+        fail("source", "a non-empty string saying where the data came from", repr(data.source))
+    for field_name in ("feature_names", "notes"):
+        value = getattr(data, field_name)
+        if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+            fail(field_name, "a tuple of strings", repr(value))
+    classification = data.num_classes is not None
+    if classification and (not is_int(data.num_classes) or data.num_classes < 2):
+        fail("num_classes", "an integer of at least 2, or None for regression", repr(data.num_classes))
+    shape = None
+    for split in ("train", "val", "test"):
+        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+        for name, array in ((f"x_{split}", x), (f"y_{split}", y)):
+            if not isinstance(array, np.ndarray) or not (
+                    np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+                kind = f"array of dtype {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+                fail(name, "a numeric NumPy array", f"<{kind}>")
+        if x.ndim < 2:
+            fail(f"x_{split}", "an array of examples with at least 2 axes, (n, features...)",
+                 f"<array of shape {x.shape}>")
+        if shape is None:
+            shape = x.shape[1:]
+        elif x.shape[1:] != shape:
+            fail(f"x_{split}", f"examples of the training split's shape {shape}",
+                 f"<array of shape {x.shape}>")
+        if y.ndim != 1 or len(y) != len(x):
+            fail(f"y_{split}", f"a 1-D array with one target per example of x_{split} ({len(x)})",
+                 f"<array of shape {y.shape}>")
+        if not np.all(np.isfinite(x)):
+            fail(f"x_{split}", "finite (no NaN or inf)", f"<array with {np.size(x) - np.count_nonzero(np.isfinite(x))} non-finite values>")
+        if classification:
+            if not np.issubdtype(y.dtype, np.integer):
+                fail(f"y_{split}", f"integer class indices in [0, {data.num_classes})",
+                     f"<array of dtype {y.dtype}>")
+            if len(y) and (y.min() < 0 or y.max() >= data.num_classes):
+                fail(f"y_{split}", f"class indices in [0, {data.num_classes}) (num_classes={data.num_classes})",
+                     f"<labels from {y.min()} to {y.max()}>")
+        elif not np.all(np.isfinite(y)):
+            fail(f"y_{split}", "finite regression targets", "<array with NaN or inf>")
+    if len(data.x_train) == 0:
+        fail("x_train", "an array holding at least one example", "<empty array>")
 
 
 def _strata(y: np.ndarray, num_classes: int | None) -> np.ndarray:

@@ -19,13 +19,18 @@ runs every notebook at seed 1, and every claim a notebook asserts must hold ther
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import random
 import sys
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
+
+from ._checks import is_int
 
 __all__ = ["PROFILES", "Profile", "default_seed", "get_profile", "interactive", "setup"]
 
@@ -72,6 +77,32 @@ class Profile:
     synthetic_ok: bool = False
     val_fraction: float = 0.15
     seed: int = 0
+
+    def __post_init__(self):
+        def fail(name, wanted):
+            value = getattr(self, name)
+            raise ValueError(f"`{name}` of a Profile must be {wanted}. Received: {name}={value!r}")
+
+        if not isinstance(self.name, str) or not self.name:
+            fail("name", "a non-empty string")
+        for name in ("n_train", "n_val", "n_test"):
+            value = getattr(self, name)
+            if value is not None and not (is_int(value) and value >= 1):
+                fail(name, "a positive integer, or None")
+        for name in ("epochs", "batch_size", "seeds"):
+            value = getattr(self, name)
+            if not (is_int(value) and value >= 1):
+                fail(name, "a positive integer")
+        if not (is_int(self.seed) and self.seed >= 0):
+            fail("seed", "a non-negative integer")
+        if not (isinstance(self.budget_s, numbers.Real) and not isinstance(self.budget_s, bool)
+                and math.isfinite(self.budget_s) and self.budget_s > 0):
+            fail("budget_s", "a positive number of seconds")
+        if not (isinstance(self.val_fraction, numbers.Real) and not isinstance(self.val_fraction, bool)
+                and 0 < self.val_fraction < 0.5):
+            fail("val_fraction", "a number strictly between 0 and 0.5")
+        if not isinstance(self.synthetic_ok, bool):
+            fail("synthetic_ok", "True or False")
 
     def seed_list(self, n: int | None = None) -> list[int]:
         """The ``n`` seeds a comparison averages over (default :attr:`seeds`), from :attr:`seed` on.
@@ -210,10 +241,34 @@ def setup(seed: int | None = None, profile: str | Profile | None = None) -> Prof
     _tensorflow_determinism()
     _quiet_loggers()
     _plot_style()
+    _fallbacks_as_output()
     from . import ledger  # floor 0 as well; imported here so that importing profiles stays light
 
     ledger.record_asserts()
     return cfg
+
+
+def _fallbacks_as_output() -> None:
+    """In a notebook kernel, show :class:`~nntrain.data.DataFallbackWarning` as ordinary output.
+
+    A notebook's stderr is an error of the strict website build (``stderr_output: warn``),
+    and the notice is meant for the reader, who must see that the page's numbers come from a
+    subset or a stand-in. Every other warning goes where it went before.
+    """
+    if "ipykernel" not in sys.modules or getattr(warnings.showwarning, "_nntrain", False):
+        return
+    from .data import DataFallbackWarning  # data imports profiles: imported here, not above
+
+    shown_before = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DataFallbackWarning):
+            print(f"Note ({category.__name__}): {message}", file=sys.stdout)
+        else:
+            shown_before(message, category, filename, lineno, file, line)
+
+    show._nntrain = True
+    warnings.showwarning = show
 
 
 def _tensorflow_determinism() -> None:
