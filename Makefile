@@ -26,6 +26,13 @@ export NNTRAIN_DATA_DIR
 
 NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 
+# Tests and notebooks run in this many processes side by side (pytest-xdist). A kernel keeps
+# about one core busy (small models: Python-bound, not matmul-bound), so two workers on two
+# cores nearly halve the wall time; each worker holds about 1.5 GiB. A notebook's cells all
+# run in one worker, in order (--dist loadfile). TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
+XDIST        := -n $(TEST_WORKERS) --dist loadfile
+
 .PHONY: all install book test test-package test-notebooks test-colab test-book test-site test-matrix lab clean clean-venv
 
 all: book
@@ -43,9 +50,15 @@ install: $(STAMP)
 # The website, at the scale of the `book` profile (override with NNTRAIN_PROFILE=...). Every
 # assert the notebooks make is recorded in the claims ledger (nntrain.ledger) that the status
 # page shows: the ledger of this build's own run.
+# The notebooks run first, TEST_WORKERS side by side, into the build's jupyter-cache, emptied
+# first (_ext/execute.py; KEEP_CACHE=1 keeps the cached runs of unchanged notebooks, as the
+# Pages workflow does); the build then renders each notebook from its run.
+EXECUTE = $(BIN)/python _ext/execute.py --workers $(if $(filter 0,$(TEST_WORKERS)),1,$(TEST_WORKERS)) $(if $(KEEP_CACHE),,--fresh)
 book: $(STAMP)
 	rm -rf _build/ledger/book
-	NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/book NNTRAIN_PROFILE=$${NNTRAIN_PROFILE:-book} $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	export NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/book NNTRAIN_PROFILE=$${NNTRAIN_PROFILE:-book}; \
+	  $(EXECUTE) --cache _build/.jupyter_cache $(NOTEBOOKS) && \
+	  $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The website is in _build/html/index.html"
 
 # Every test, at the scale of the `smoke` profile.
@@ -54,11 +67,11 @@ test: test-package test-notebooks test-colab test-book test-site
 # The package's tests run under both Keras backends; the pipeline tests (which build books and
 # execute notebooks, whatever the backend) run once.
 test-package: $(STAMP)
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest tests --ignore=tests/site
-	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest tests --ignore=tests/test_pipeline.py --ignore=tests/site
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=tensorflow $(BIN)/python -m pytest $(XDIST) tests --ignore=tests/site
+	NNTRAIN_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest $(XDIST) tests --ignore=tests/test_pipeline.py --ignore=tests/site
 
 test-notebooks: $(STAMP)
-	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env $(NOTEBOOKS)
+	NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider $(XDIST) --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 # Every lab in two environments shaped like Colab's runtimes (tests/colab/: Colab's own package
 # lists), .venv-colab (TensorFlow) and .venv-tpu (JAX, no TensorFlow), each built once and
@@ -66,18 +79,28 @@ test-notebooks: $(STAMP)
 # commit, and installing it must change no package that Colab ships. COLAB_KINDS=tpu runs one.
 COLAB_KINDS ?= colab tpu
 test-colab: $(STAMP)
-	$(BIN)/python tests/colab/envs.py $(COLAB_KINDS)
+	TEST_WORKERS=$(TEST_WORKERS) $(BIN)/python tests/colab/envs.py $(COLAB_KINDS)
 
 # A strict build of the site into _build/smoke, so it never mixes with the book's outputs;
-# built afresh, so that no page of an earlier build is left for test-site to check.
+# built afresh, so that no page of an earlier build is left for test-site to check. It runs
+# every notebook under the other backend and at another seed than test-notebooks does (JAX at
+# seed 1, where test-notebooks runs TensorFlow at seed 0 unless KERAS_BACKEND or NNTRAIN_SEED
+# say otherwise): the cheapest slice of the claims matrix that catches a claim true only on
+# one backend or at one seed, at no extra cost, since the build executes every notebook anyway.
+# Its claims ledger is on the smoke site's status page.
+SITE_BACKEND ?= jax
+SITE_SEED    ?= 1
 test-book: $(STAMP)
 	rm -rf _build/smoke _build/ledger/smoke
-	NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/smoke NNTRAIN_PROFILE=smoke $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
+	export NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/smoke NNTRAIN_PROFILE=smoke \
+	  KERAS_BACKEND=$(SITE_BACKEND) NNTRAIN_SEED=$(SITE_SEED); \
+	  $(EXECUTE) --fresh --cache _build/smoke/_build/.jupyter_cache $(NOTEBOOKS) && \
+	  $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
 
 # Portable truth: every notebook at the smoke profile under each backend and seed, each assert
 # recorded (nntrain.ledger), then one claims ledger over all runs in _build/matrix/ledger.csv
 # with the smallest margin of every claim. Fails when a notebook or a claim fails in any run.
-# A slice: `make test-matrix MATRIX_BACKENDS=jax MATRIX_SEEDS=1` (what .ci/run adds to make test).
+# A slice: `make test-matrix MATRIX_BACKENDS=jax MATRIX_SEEDS=1` (what test-book already runs).
 MATRIX_BACKENDS ?= tensorflow jax
 MATRIX_SEEDS    ?= 0 1 2
 MATRIX_DIR      ?= _build/matrix
@@ -86,7 +109,7 @@ test-matrix: $(STAMP)
 	@status=0; for backend in $(MATRIX_BACKENDS); do for seed in $(MATRIX_SEEDS); do \
 	  echo "== claims matrix: KERAS_BACKEND=$$backend NNTRAIN_SEED=$$seed"; start=$$(date +%s); \
 	  NNTRAIN_LEDGER=$(CURDIR)/$(MATRIX_DIR)/$$backend-seed$$seed NNTRAIN_SEED=$$seed KERAS_BACKEND=$$backend \
-	    NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider -q --nbval-lax --nbval-current-env \
+	    NNTRAIN_PROFILE=smoke $(BIN)/python -m pytest -p no:cacheprovider -q $(XDIST) --nbval-lax --nbval-current-env \
 	    $(NOTEBOOKS) || status=1; \
 	  echo "== $$backend seed $$seed: $$(( $$(date +%s) - start )) s"; \
 	done; done; \

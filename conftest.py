@@ -25,7 +25,11 @@ def pytest_terminal_summary(terminalreporter):
 
     profile = get_profile()
     tr = terminalreporter
-    tr.section(f"notebook durations (profile {profile.name}, budget {profile.budget_s:.0f} s each)")
+    workers = getattr(tr.config.option, "numprocesses", None) or 0
+    side_by_side = (f"; {workers} ran side by side, each slower than alone by up to about a half"
+                    if workers > 1 else "")
+    tr.section(f"notebook durations (profile {profile.name}, budget {profile.budget_s:.0f} s each "
+               f"alone{side_by_side})")
     for path, seconds in sorted(_durations.items(), key=lambda kv: -kv[1]):
         flag = "  OVER BUDGET" if seconds > profile.budget_s else ""
         tr.write_line(f"{seconds:7.1f} s  {Path(path).as_posix()}{flag}")

@@ -51,7 +51,7 @@ def test_nbval_fails_when_a_hidden_assertion_fails(tmp_path, claim, passes):
         assert "the claim is false" in result.stdout
 
 
-def _book(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
+def _book(tmp_path: Path, page: str, build: bool = True) -> subprocess.CompletedProcess | None:
     book = tmp_path / "book"
     book.mkdir()
     for name in ("_config.yml", "references.bib"):
@@ -64,6 +64,8 @@ def _book(tmp_path: Path, page: str) -> subprocess.CompletedProcess:
               ("md", f"# A page\n\n{page}\n", ()),
               ("code", "value = 6 * 7\nprint(value)", ()),
               ("code", "raise RuntimeError('this notebook is broken')" if "RAISE" in page else "pass", ()))
+    if not build:
+        return None
     return _run([str(BIN / "jupyter-book"), "build", str(book), "--warningiserror", "--nitpick", "--keep-going"],
                 tmp_path)
 
@@ -86,6 +88,36 @@ def test_book_build_fails_on_errors_and_warnings(tmp_path, case):
         assert result.returncode != 0, f"the build passed although the page has a {case}"
     if case == "raises":
         assert "this notebook is broken" in log  # the traceback is shown in the log
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_notebooks_run_side_by_side_into_the_cache_the_build_renders(tmp_path, broken):
+    """`make book`'s two steps: _ext/execute.py runs the notebooks, the build only renders them."""
+    page = "RAISE: the code below raises." if broken else "Nothing to see."
+    _book(tmp_path, page, build=False)
+    book = tmp_path / "book"
+    _notebook(book / "other.ipynb", ("md", "# Another page", ()), ("code", "print(1 + 1)", ()))
+    cache = book / "_build" / ".jupyter_cache"
+    executed = _run([str(BIN / "python"), str(book / "_ext" / "execute.py"), "--fresh", "--workers", "2",
+                     "--cache", str(cache), str(book / "page.ipynb"), str(book / "other.ipynb")], tmp_path)
+    log = executed.stdout + executed.stderr
+    if broken:
+        assert executed.returncode == 1, log[-4000:]
+        assert "page.ipynb FAILED" in log and "this notebook is broken" in log  # with its traceback
+        assert "1 of 2 notebooks ran" in log
+        return
+    assert executed.returncode == 0, log[-4000:]
+    assert "2 of 2 notebooks ran" in log
+    built = _run([str(BIN / "jupyter-book"), "build", str(book), "--warningiserror", "--nitpick",
+                  "--keep-going"], tmp_path)
+    log = built.stdout + built.stderr
+    assert built.returncode == 0, log[-4000:]
+    assert log.count("Using cached notebook") == 1 and "Executing notebook" not in log  # page.ipynb
+    assert "42" in (book / "_build" / "html" / "page.html").read_text()  # print(6 * 7), from the cache
+    # Run again without --fresh: nothing has changed, so nothing runs.
+    again = _run([str(BIN / "python"), str(book / "_ext" / "execute.py"), "--cache", str(cache),
+                  str(book / "page.ipynb")], tmp_path)
+    assert again.returncode == 0 and "every notebook has a cached run" in again.stdout, again.stdout
 
 
 def _outputs(path: Path) -> list[str]:

@@ -74,6 +74,9 @@ def test_run_is_frozen(digits_run):
         digits_run[1].epochs_run = 0
 
 
+# Whether the offline MNIST fallback's warning shows here depends on which test loaded MNIST
+# first in this process (it is given once per source); test_data checks the warning itself.
+@pytest.mark.filterwarnings("ignore::nntrain.data.DataFallbackWarning")
 def test_a_diverging_run_stops_and_says_where():
     mnist = nt.data.load("mnist", profile="smoke")
     nt.setup(0, "smoke")

@@ -36,9 +36,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 # The packages the course touches, at Colab's versions; the test tools (pytest, nbval)
-# come on top. TensorFlow's CPU build stands in for Colab's `tensorflow` (same release).
+# (and pytest-xdist, which runs two labs side by side) come on top. TensorFlow's CPU build stands in for Colab's `tensorflow` (same release).
 COMMON = ["keras", "jax[cpu]", "numpy", "pandas", "matplotlib", "scipy", "scikit-learn",
-          "ipywidgets", "altair", "mlxtend", "ipykernel", "pytest", "nbval"]
+          "ipywidgets", "altair", "mlxtend", "ipykernel", "pytest", "pytest-xdist", "nbval"]
 KINDS = {
     "colab": {"freeze": "pip-freeze.txt", "venv": ".venv-colab", "backend": "tensorflow",
               "packages": ["tensorflow-cpu", "tensorboard", *COMMON]},
@@ -177,8 +177,10 @@ def run_labs(kind: str, python: Path) -> int:
                PYDEVD_DISABLE_FILE_VALIDATION="1")  # ipykernel 6.17's debugger notice
     env.pop("NNTRAIN_LEDGER", None)
     labs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "labs").glob("*.ipynb"))
-    cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "--nbval-lax",
-           "--nbval-current-env", *labs]
+    # As many labs side by side as the Makefile runs notebooks (TEST_WORKERS; 0: one process).
+    workers = os.environ.get("TEST_WORKERS", "2")
+    cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", workers,
+           "--dist", "loadfile", "--nbval-lax", "--nbval-current-env", *labs]
     print(f"colab envs: the labs in {KINDS[kind]['venv']} (KERAS_BACKEND={backend})", flush=True)
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 
