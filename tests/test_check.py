@@ -43,3 +43,24 @@ def test_unknown_exercises_and_bad_names_raise():
     with pytest.raises(ValueError, match=r"Received: name='plain'"):
         check.register("plain")
     assert "test.sum" in check.available()
+
+
+def test_every_exercise_a_notebook_checks_is_registered_and_every_registered_one_is_used():
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    call = re.compile(r"""\bexercise\(\s*["']([\w.-]+)["']""")
+    used = {}
+    for path in sorted([*root.glob("chapters/*.ipynb"), *root.glob("labs/*.ipynb")]):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                for name in call.findall("".join(cell["source"])):
+                    used.setdefault(name, path.name)
+    registered = {name for name in check.available() if not name.startswith(("test.", "demo."))}
+    assert used, "no notebook calls nt.check.exercise: the pattern above is out of date"
+    unknown = {name: nb for name, nb in used.items() if name not in registered}
+    assert not unknown, f"notebooks check exercises that no module registers: {unknown}"
+    unused = sorted(registered - set(used))
+    assert not unused, f"registered exercises that no notebook checks: {unused}"

@@ -356,9 +356,10 @@ def test_a_damaged_result_fails_with_one_error_naming_the_file(stopping, tmp_pat
 
 
 def test_a_progress_bar_over_epochs_shows_only_where_asked_under_pytest(digits, capsys):
-    from nntrain.sweeps.grid import _resolve_verbose
+    from nntrain import _checks
+    from nntrain.profiles import interactive
 
-    assert _resolve_verbose("auto") == 0  # $PYTEST_CURRENT_TEST is set
+    assert _checks.resolve_verbose("auto", (0, 1), interactive) == 0  # $PYTEST_CURRENT_TEST is set
     small = dataclasses.replace(digits, x_train=digits.x_train[:128], y_train=digits.y_train[:128])
     sweep("mlp", small, learning_rates=[0.1], optimizer="sgd", epochs=2, batch_size=BATCH, verbose=1)
     out = capsys.readouterr().out

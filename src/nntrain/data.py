@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from ._checks import is_int
 from .profiles import Profile, get_profile
 
@@ -200,8 +201,7 @@ def load(
     """
     if not isinstance(name, str) or name not in _SPECS:
         raise ValueError(f"`name` must be one of {list(NAMES)}. Received: name={name!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    _checks.integer("seed", seed, minimum=0)
     if synthetic not in (None, True, False):
         raise ValueError(f"`synthetic` must be True, False or None. Received: synthetic={synthetic!r}")
     cfg = get_profile(profile)
@@ -271,8 +271,7 @@ def batch_order(num_examples: int, epoch: int, seed: int = 0) -> np.ndarray:
         (5,)
     """
     for name, value in (("num_examples", num_examples), ("epoch", epoch), ("seed", seed)):
-        if not is_int(value) or value < 0:
-            raise ValueError(f"`{name}` must be a non-negative integer. Received: {name}={value!r}")
+        _checks.integer(name, value, minimum=0)
     return np.random.default_rng([int(seed), int(epoch)]).permutation(int(num_examples))
 
 
@@ -458,8 +457,8 @@ def _assemble(name: str, raw: _Raw, cfg: Profile, seed: int, notes: list[str]) -
 
 def _check_dataset(data: Dataset) -> None:
     """Raise ``ValueError`` naming the field unless ``data``'s fields make a usable data set."""
-    def fail(name, wanted, value):
-        raise ValueError(f"`{name}` of a Dataset must be {wanted}. Received: {name}={value}")
+    def fail(name, wanted, shown):
+        _checks.fail(name, wanted, None, shown=shown, owner="a Dataset")
 
     if not isinstance(data.name, str) or not data.name:
         fail("name", "a non-empty string", repr(data.name))

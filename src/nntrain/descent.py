@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import _checks
+
 __all__ = ["DescentResult", "LossAndGrad", "linear_mse", "minimize"]
 
 # loss_and_grad(params, x, y) -> (mean loss over the batch, gradient with params' shape)
@@ -137,10 +139,8 @@ def minimize(
     n = len(y)
     if len(x) != n:
         raise ValueError(f"`x` and `y` must have the same length. Received: len(x)={len(x)}, len(y)={n}")
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"`learning_rate` must be a positive number. Received: learning_rate={learning_rate!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"`epochs` must be an integer >= 1. Received: epochs={epochs!r}")
+    _checks.real("learning_rate", learning_rate, "a positive number", lambda v: v > 0)
+    _checks.integer("epochs", epochs, minimum=1, accepted="an integer >= 1")
     if batch_size is None:
         batch_size = n
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n:

@@ -29,13 +29,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
-import numbers
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keras
 
+from . import _checks
 from .data import Dataset
 
 __all__ = ["KINDS", "Strategy", "accelerator", "strategy"]
@@ -103,11 +103,7 @@ class Strategy:
             >>> strategy(verbose=False).scale_batch_size(64)  # one CPU
             64
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(
-                f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"
-            )
-        return int(batch_size) * self.num_replicas
+        return _checks.integer("batch_size", batch_size, minimum=1) * self.num_replicas
 
     def trim(self, data: Dataset) -> Dataset:
         """``data`` with each split cut to a multiple of :math:`r` examples.

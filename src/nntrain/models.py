@@ -28,6 +28,7 @@ import numpy as np
 from . import initializers as _initializers
 from . import optimizers as _optimizers
 from .data import Dataset
+from . import _checks
 from ._checks import is_int as _is_int
 
 __all__ = ["CELLS", "cnn", "compile_for", "deep_mlp", "loss_and_metrics", "mlp", "regression", "rnn"]
@@ -465,8 +466,7 @@ def _head(num_classes: int | None, kernels: _Kernels) -> keras.layers.Dense:
 
 
 def _check_positive_int(name: str, value: object) -> None:
-    if not (_is_int(value) and value >= 1):
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+    _checks.integer(name, value, minimum=1)
 
 
 def _check_input_shape(input_shape: object) -> tuple[int, ...]:

@@ -35,6 +35,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_hex
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from . import search as _search
 from . import sweeps as _sweeps
 from .data import Dataset
@@ -91,8 +92,7 @@ def dataset(name: str = "moons", n: int = 400, noise: float | None = None, seed:
     noise = DATASETS[name] if noise is None else noise
     if not isinstance(noise, numbers.Real) or isinstance(noise, bool) or not 0 <= noise < np.inf:
         raise ValueError(f"`noise` must be a non-negative number or None. Received: noise={noise!r}")
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    _checks.integer("seed", seed, minimum=0)
     from sklearn import datasets as skd
     from sklearn.model_selection import train_test_split
 

@@ -34,6 +34,7 @@ import matplotlib.axes
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from .surfaces import Surface
 
 __all__ = [
@@ -72,8 +73,7 @@ def loss_levels(surface: Surface, count: int = _LEVELS) -> np.ndarray:
     Returns:
         ``count`` increasing positive numbers: levels of :math:`L - L^*`.
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-        raise ValueError(f"`count` must be an integer >= 2. Received: count={count!r}")
+    _checks.integer("count", count, minimum=2, accepted="an integer >= 2")
     _, _, z = surface.grid(_GRID)
     gap = z - surface.minimum_value
     low, high = np.percentile(gap, [2, 95])

@@ -30,6 +30,7 @@ from importlib import resources
 
 import numpy as np
 
+from . import _checks
 from ._checks import is_int
 
 __all__ = ["PROFILES", "Profile", "default_seed", "get_profile", "interactive", "setup"]
@@ -80,8 +81,7 @@ class Profile:
 
     def __post_init__(self):
         def fail(name, wanted):
-            value = getattr(self, name)
-            raise ValueError(f"`{name}` of a Profile must be {wanted}. Received: {name}={value!r}")
+            _checks.fail(name, wanted, getattr(self, name), owner="a Profile")
 
         if not isinstance(self.name, str) or not self.name:
             fail("name", "a non-empty string")
@@ -183,7 +183,7 @@ def default_seed() -> int:
     except ValueError:
         seed = -1
     if seed < 0:
-        raise ValueError(f"`{SEED_VAR}` must be a non-negative integer. Received: {SEED_VAR}={raw!r}")
+        _checks.fail(SEED_VAR, "a non-negative integer", raw)
     return seed
 
 

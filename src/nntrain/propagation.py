@@ -46,6 +46,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from . import _checks
 from . import initializers as _initializers
 from ._checks import is_int as _is_int
 
@@ -181,8 +182,7 @@ def histograms(
     References:
         Glorot & Bengio, 2010, https://proceedings.mlr.press/v9/glorot10a.html (figures 6, 7)
     """
-    if not (_is_int(bins) and bins >= 1):
-        raise ValueError(f"`bins` must be a positive integer. Received: bins={bins!r}")
+    _checks.integer("bins", bins, minimum=1)
     run = _run(x, init, activation, depth, width, seed)
     frames = []
     for signal, values in zip(SIGNALS, (run.h, run.delta)):
@@ -268,10 +268,8 @@ def _run(x, init, activation, depth, width, seed) -> _Pass:
     """The forward and backward pass, after checking every argument."""
     x = _check_x(x)
     for name, value in (("depth", depth), ("width", width)):
-        if not (_is_int(value) and value >= 1):
-            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    if not (_is_int(seed) and seed >= 0):
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+        _checks.integer(name, value, minimum=1)
+    _checks.integer("seed", seed, minimum=0)
     phi = _activation(activation)
     shapes = [(x.shape[1] if l == 0 else width, width) for l in range(depth)]
     kernels = [np.asarray(keras.ops.convert_to_numpy(_layer_init(init, seed, l + 1)(s, "float32")))

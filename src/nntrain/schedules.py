@@ -20,13 +20,14 @@ Example:
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 from keras import ops
+
+from . import _checks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -45,10 +46,8 @@ _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
 def _require(name: str, value: Any, accepted: str, test: Callable[[float], bool]) -> Any:
-    """Return ``value`` (a Python number) if it is a real number passing ``test``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not test(value):
-        raise ValueError(f"`{name}` must be {accepted}. Received: {name}={value!r}")
-    return value.item() if isinstance(value, np.generic) else value
+    """Return ``value`` (a Python number) if it is a finite real number passing ``test``, else raise."""
+    return _checks.number(name, value, accepted, test)
 
 
 def _positive(name: str, value: Any) -> Any:
@@ -500,8 +499,7 @@ def plot(
             "`schedule` must be a LearningRateSchedule or a callable step -> learning rate. "
             f"Received: schedule={schedule!r}"
         )
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
+    _checks.integer("steps", steps, minimum=1)
     import matplotlib.pyplot as plt
 
     t = np.arange(int(steps))

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import _checks
 from . import optimizers as _optimizers
 from . import sweeps as _sweeps
 from .data import Dataset
@@ -181,10 +182,8 @@ def random(space: Mapping[str, Axis | Sequence], n: int, seed: int = 0) -> pd.Da
         >>> random({"learning_rate": LogUniform(1e-4, 1.0)}, n=5, seed=0)
     """
     axes = _space(space)
-    if not _is_int(n) or n < 1:
-        raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    _checks.integer("n", n, minimum=1)
+    _checks.integer("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     return _numbered(pd.DataFrame({name: axis.sample(rng, n) for name, axis in axes.items()}))
 
@@ -529,8 +528,7 @@ def selection_optimism(correct: np.ndarray, candidates: Sequence[int], repeats: 
     k, n = correct.shape
     if not all(_is_int(m) and 1 <= m <= k for m in candidates) or len(candidates) == 0:
         raise ValueError(f"`candidates` must be integers in [1, {k}]. Received: candidates={candidates!r}")
-    if not _is_int(repeats) or repeats < 1:
-        raise ValueError(f"`repeats` must be a positive integer. Received: repeats={repeats!r}")
+    _checks.integer("repeats", repeats, minimum=1)
     rng = np.random.default_rng(seed)
     half = rng.permuted(np.tile(np.arange(n) < n // 2, (repeats, 1)), axis=1)  # (R, n): in A
     acc_a = correct @ half.T.astype(float) / half.sum(1)  # (K, R)
@@ -571,8 +569,7 @@ def random_search(pool: pd.DataFrame, metric: str, trials: int, repeats: int = 1
         raise ValueError(f"`metric` must be a column of the pool. Received: metric={metric!r}")
     if not _is_int(trials) or not 1 <= trials <= len(pool):
         raise ValueError(f"`trials` must be an integer in [1, {len(pool)}]. Received: trials={trials!r}")
-    if not _is_int(repeats) or repeats < 1:
-        raise ValueError(f"`repeats` must be a positive integer. Received: repeats={repeats!r}")
+    _checks.integer("repeats", repeats, minimum=1)
     missing = [c for c in distinct if c not in pool.columns]
     if missing:
         raise ValueError(f"`distinct` must name columns of the pool. Received: distinct={list(distinct)!r}")

@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
+from . import _checks
+
 __all__ = [
     "Beale",
     "Quadratic",
@@ -85,11 +87,7 @@ def _as_points(theta):
 
 def _positive_float(name: str, value) -> float:
     """``value`` as a float, or a ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
-    return float(value)
+    return _checks.real(name, value, "a positive number", lambda v: v > 0)
 
 
 def _point(name: str, value) -> tuple[float, float]:
@@ -156,8 +154,7 @@ class Surface:
         Returns:
             ``(X, Y, Z)``, each of shape ``(n, n)``, as ``matplotlib.pyplot.contour`` takes.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"`n` must be an integer >= 2. Received: n={n!r}")
+        _checks.integer("n", n, minimum=2, accepted="an integer >= 2")
         x = np.linspace(*self.xlim, n)
         y = np.linspace(*self.ylim, n)
         xx, yy = np.meshgrid(x, y)
@@ -304,9 +301,7 @@ class Rosenbrock(Surface):
     ylim = (-1.0, 3.0)
 
     def __init__(self, a: float = 1.0, b: float = 100.0):
-        if isinstance(a, bool) or not isinstance(a, (int, float, np.number)) or not math.isfinite(a):
-            raise ValueError(f"`a` must be a finite number. Received: a={a!r}")
-        self.a = float(a)
+        self.a = _checks.real("a", a, "a finite number")
         self.b = _positive_float("b", b)
         self.minima = ((self.a, self.a**2),)
 
@@ -633,8 +628,7 @@ def descend(
             "`optimizer` must be a `keras.optimizers.Optimizer`, e.g. "
             f"nt.optimizers.SGD(0.1). Received: optimizer={optimizer!r}"
         )
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
+    _checks.integer("steps", steps, minimum=1)
     max_loss = _positive_float("max_loss", max_loss)
     dtype = keras.config.floatx() if dtype is None else dtype
     if dtype not in ("float32", "float64"):

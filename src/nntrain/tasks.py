@@ -22,6 +22,7 @@ import numpy as np
 
 from .data import Dataset
 from .profiles import Profile, get_profile
+from . import _checks
 from ._checks import is_int as _is_int
 
 __all__ = ["ADDING_BASELINE_MSE", "adding_problem", "adding_sequences"]
@@ -140,5 +141,4 @@ def adding_problem(
 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
-    if not (_is_int(value) and value >= minimum):
-        raise ValueError(f"`{name}` must be an integer of at least {minimum}. Received: {name}={value!r}")
+    _checks.integer(name, value, minimum=minimum, accepted=f"an integer of at least {minimum}")

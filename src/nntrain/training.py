@@ -37,7 +37,7 @@ from .diagnostics import DivergenceGuard
 from .models import compile_for
 from .profiles import Profile, get_profile, interactive
 from .resume import BackupAndRestore
-from ._checks import is_int as _is_int
+from . import _checks
 
 __all__ = ["Run", "epoch_batches", "fit_input", "train"]
 
@@ -132,13 +132,13 @@ def train(
             f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}"
         )
     cfg = get_profile(profile)
-    epochs = cfg.epochs if epochs is None else _check_positive("epochs", epochs)
-    batch_size = cfg.batch_size if batch_size is None else _check_positive("batch_size", batch_size)
+    epochs = cfg.epochs if epochs is None else _checks.integer("epochs", epochs, minimum=1)
+    batch_size = cfg.batch_size if batch_size is None else _checks.integer("batch_size", batch_size, minimum=1)
     if patience is not None:
-        _check_positive("patience", patience)
-    verbose = _resolve_verbose(verbose)
-    if seed is not None and not (_is_int(seed) and seed >= 0):
-        raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+        _checks.integer("patience", patience, minimum=1)
+    verbose = _checks.resolve_verbose(verbose, (0, 1, 2), interactive)
+    if seed is not None:
+        _checks.integer("seed", seed, minimum=0, accepted="a non-negative integer or None")
     callbacks = list(callbacks)
     for callback in callbacks:
         if not isinstance(callback, keras.callbacks.Callback):
@@ -205,6 +205,12 @@ def epoch_batches(data: Dataset, batch_size: int, seed: int, epochs: range):
         ...           steps_per_epoch=math.ceil(len(data.x_train) / 64), shuffle=False)
         >>> model.fit(**fit_input(data, 64, seed=0, epochs=range(1, 6)), epochs=5)  # the same
     """
+    # Checked here, when called, not when the first batch is asked for.
+    batch_size = _checks.integer("batch_size", batch_size, minimum=1)
+    return _batches(data, batch_size, seed, epochs)
+
+
+def _batches(data: Dataset, batch_size: int, seed: int, epochs: range):
     n = len(data.x_train)
     for epoch in epochs:
         order = batch_order(n, epoch, seed)
@@ -251,15 +257,3 @@ def _best_epoch(history: pd.DataFrame) -> int | None:
     return int(np.argmin(np.where(finite, val_loss, np.inf))) + 1
 
 
-def _resolve_verbose(verbose: object) -> int:
-    if verbose == "auto":
-        return 1 if interactive() else 0
-    if _is_int(verbose) and verbose in (0, 1, 2):
-        return int(verbose)
-    raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
-
-
-def _check_positive(name: str, value: object) -> int:
-    if not (_is_int(value) and value >= 1):
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)

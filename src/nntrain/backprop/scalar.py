@@ -8,6 +8,8 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from .. import _checks
+
 __all__ = ["Scalar"]
 
 Number = int | float
@@ -15,9 +17,7 @@ Number = int | float
 
 def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"`{name}` must be a real number (int or float). Received: {name}={value!r}"
-        )
+        _checks.fail(name, "a real number (int or float)", value)
     return float(value)
 
 

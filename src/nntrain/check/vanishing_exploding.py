@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import keras
 import numpy as np
 
+from .. import _checks
 from .. import diagnostics as _diagnostics
 from .. import initializers as _initializers
 from .. import models as _models
@@ -87,8 +88,7 @@ def gallery(data: Dataset, steps: int = 16, seed: int = 0) -> dict[str, _diagnos
     if not isinstance(data, Dataset) or data.task != "classification":
         raise ValueError("`data` must be a classification Dataset such as nt.load('mnist'). "
                          f"Received: data={data!r}")
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
-        raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
+    _checks.integer("steps", steps, minimum=1)
     batch_size = get_profile().batch_size
     epochs = math.ceil(steps / math.ceil(len(data.x_train) / batch_size))
     x_probe, y_probe = data.x_train[:_PROBE], data.y_train[:_PROBE]

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from keras import ops
 
+from .. import _checks
 from ..diagnostics import gradients as _gradients
 from .._checks import is_int as _is_int
 
@@ -75,8 +76,7 @@ def gradient_alignment(
         if not _is_int(b) or not 1 <= b <= n:
             raise ValueError(f"`batch_sizes` must hold integers between 1 and len(x)={n}. "
                              f"Received: batch_sizes={list(batch_sizes)!r}")
-    if not _is_int(draws) or draws < 1:
-        raise ValueError(f"`draws` must be a positive integer. Received: draws={draws!r}")
+    _checks.integer("draws", draws, minimum=1)
     full = _flat(_gradients(model, x, y, loss))
     rng = np.random.default_rng(seed)
     rows = []
@@ -175,8 +175,7 @@ def train_steps(
     if not isinstance(optimizer, keras.optimizers.Optimizer) or optimizer.built:
         raise ValueError("`optimizer` must be a keras.optimizers.Optimizer that has not been "
                          f"used yet. Received: optimizer={optimizer!r}")
-    if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
+    _checks.integer("batch_size", batch_size, minimum=1)
     if len(x) != len(y) or len(x) == 0:
         raise ValueError(f"`x` and `y` must hold the same, positive number of examples. "
                          f"Received: len(x)={len(x)}, len(y)={len(y)}")

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ._core import (
     WEIGHT_VARIABLES,
     _ACTIVATION_COLUMNS,
@@ -35,8 +36,7 @@ class _Recorder(keras.callbacks.Callback):
 
     def __init__(self, every: int = 1):
         super().__init__()
-        if not (isinstance(every, numbers.Integral) and not isinstance(every, bool) and every >= 1):
-            raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
+        _checks.integer("every", every, minimum=1)
         self.every = int(every)
         self._rows: list[dict] = []
         self.step = 0

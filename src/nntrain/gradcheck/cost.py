@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from .network import TwoLayerNet
 from .numerical import numerical_gradient, relative_error
 
@@ -80,8 +81,7 @@ def cost_comparison(x: np.ndarray, y: np.ndarray, hidden_sizes: Iterable[int], *
         >>> table["loss evaluations (differences)"].tolist() == [2 * 6, 2 * 11]
         True
     """
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"`repeats` must be a positive integer. Received: repeats={repeats!r}")
+    _checks.integer("repeats", repeats, minimum=1)
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     y = np.asarray(y, dtype=np.float64)
     n_out = 1 if y.ndim == 1 else y.shape[1]

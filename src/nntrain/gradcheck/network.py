@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
+from .. import _checks
+
 __all__ = ["ACTIVATIONS", "TwoLayerNet"]
 
 # name -> (f(z), f'(z) computed from z and a = f(z)). ReLU's derivative at 0 is taken as 0,
@@ -80,8 +82,7 @@ class TwoLayerNet:
     def __post_init__(self) -> None:
         for name in ("n_in", "n_hidden", "n_out"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+            _checks.integer(name, value, minimum=1)
         for name in ("hidden_activation", "output_activation"):
             if getattr(self, name) not in ACTIVATIONS:
                 raise ValueError(f"`{name}` must be one of {sorted(ACTIVATIONS)}. "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+
+from .. import _checks
 
 __all__ = ["gradient_check", "numerical_gradient", "relative_error"]
 
@@ -32,8 +33,7 @@ def _partials(f: Callable[[np.ndarray], float], theta: np.ndarray, indices: Iter
 
 
 def _check_step(epsilon: float, method: str) -> None:
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
-        raise ValueError(f"`epsilon` must be a positive number. Received: epsilon={epsilon!r}")
+    _checks.real("epsilon", epsilon, "a positive number", lambda v: v > 0)
     if method not in _METHODS:
         raise ValueError(f"`method` must be one of {list(_METHODS)}. Received: method={method!r}")
 
@@ -143,12 +143,13 @@ def gradient_check(f: Callable[[np.ndarray], float], grad: np.ndarray, theta: np
         True
     """
     _check_step(epsilon, method)
+    _checks.real("tolerance", tolerance, "a positive number", lambda v: v > 0)
     theta, grad = np.asarray(theta, dtype=np.float64), np.asarray(grad, dtype=np.float64)
     if theta.ndim != 1 or grad.shape != theta.shape:
         raise ValueError("`theta` must be a flat vector and `grad` have its shape. Received: "
                          f"theta.shape={theta.shape}, grad.shape={grad.shape}")
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
-        raise ValueError(f"`sample` must be None or a positive integer. Received: sample={sample!r}")
+    if sample is not None:
+        _checks.integer("sample", sample, minimum=1, accepted="None or a positive integer")
     groups = dict(groups) if groups is not None else {"all": slice(0, theta.size)}
     rng = np.random.default_rng(seed)
     rows, every_a, every_n = {}, [], []

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 import random as _python_random
 from collections.abc import Sequence
 
 import keras
 
+from .. import _checks
 from .._checks import is_int as _is_int
 
 __all__ = ["compute_fans"]
@@ -67,27 +67,14 @@ def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(d) for d in dims)
 
 
-def _is_real(value: object) -> bool:
-    return (
-        isinstance(value, numbers.Real)
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
-
-
 def _check_real(name: str, value: object, *, positive: bool = False, nonneg: bool = False):
     """Return ``float(value)`` or raise a ValueError naming the argument."""
-    ok = _is_real(value) and (not positive or value > 0) and (not nonneg or value >= 0)
-    if not ok:
-        kind = "a positive" if positive else "a non-negative" if nonneg else "a finite"
-        raise ValueError(f"`{name}` must be {kind} real number. Received: {name}={value!r}")
-    return float(value)
+    kind = "a positive" if positive else "a non-negative" if nonneg else "a finite"
+    return _checks.real(name, value, f"{kind} real number",
+                        (lambda v: v > 0) if positive else (lambda v: v >= 0) if nonneg else None)
 
 
-def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
-    return value
+_check_choice = _checks.choice
 
 
 class _RandomInitializer(keras.initializers.Initializer):

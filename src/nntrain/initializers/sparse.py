@@ -6,7 +6,8 @@ import math
 
 import keras
 
-from ._base import _check_real, _check_shape, _is_int, _RandomInitializer
+from .. import _checks
+from ._base import _check_real, _check_shape, _RandomInitializer
 
 __all__ = ["Sparse"]
 
@@ -48,8 +49,7 @@ class Sparse(_RandomInitializer):
     """
 
     def __init__(self, k: int = 15, stddev: float = 1.0, seed=None):
-        if not (_is_int(k) and k >= 1):
-            raise ValueError(f"`k` must be a positive integer. Received: k={k!r}")
+        _checks.integer("k", k, minimum=1)
         self.k = int(k)
         self.stddev = _check_real("stddev", stddev, nonneg=True)
         super().__init__(seed=seed)

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from .. import optimizers as _optimizers
 from ..data import Dataset
 from ..diagnostics import DivergenceGuard
@@ -114,10 +115,8 @@ def train_in_phases(
     cfg = get_profile(profile)
     if epochs is None:
         epochs = cfg.epochs
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"`epochs` must be a positive integer. Received: epochs={epochs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
+    _checks.integer("epochs", epochs, minimum=1)
+    _checks.integer("seed", seed, minimum=0)
     sizes = _by_epoch("batch_size", cfg.batch_size if batch_size is None else batch_size,
                       epochs, "positive integer")
     rates = _by_epoch("learning_rate", learning_rate, epochs, "positive number")

@@ -9,13 +9,13 @@ brackets the useful rates before any full training run.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from .. import optimizers as _optimizers
 from ..data import Dataset
 from ..models import compile_for
@@ -35,17 +35,11 @@ _COLUMNS = ["step", "learning_rate", "loss", "smoothed_loss"]
 
 
 def _number(name: str, value, accepted: str, test) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-        math.isfinite(value) and test(value)
-    ):
-        raise ValueError(f"`{name}` must be {accepted}. Received: {name}={value!r}")
-    return float(value)
+    return _checks.real(name, value, accepted, test)
 
 
 def _integer(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+    return _checks.integer(name, value, minimum=minimum, accepted=f"an integer >= {minimum}")
 
 
 class LRRangeTest(keras.callbacks.Callback):

@@ -8,11 +8,11 @@ curvature's largest eigenvalue without ever forming :math:`H`.
 
 from __future__ import annotations
 
-import numbers
 
 import keras
 import numpy as np
 
+from .. import _checks
 from ..diagnostics import gradients
 
 __all__ = ["sharpness"]
@@ -79,12 +79,8 @@ def sharpness(
         descent on neural networks typically occurs at the edge of stability. *ICLR*.
         https://arxiv.org/abs/2103.00065
     """
-    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
-        raise ValueError(f"`iterations` must be an integer >= 1. Received: iterations={iterations!r}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not (
-        np.isfinite(epsilon) and epsilon > 0
-    ):
-        raise ValueError(f"`epsilon` must be a positive number. Received: epsilon={epsilon!r}")
+    _checks.integer("iterations", iterations, minimum=1, accepted="an integer >= 1")
+    _checks.real("epsilon", epsilon, "a positive number", lambda v: v > 0)
     variables = model.trainable_variables
     start = [keras.ops.convert_to_numpy(v) for v in variables]
     direction = np.random.default_rng(seed).standard_normal(sum(a.size for a in start))

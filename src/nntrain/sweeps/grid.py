@@ -19,6 +19,7 @@ from ..profiles import Profile, get_profile, interactive
 from .engine import make_engine
 from .stacking import member_weights, stack
 from .result import SweepResult
+from .. import _checks
 from .._checks import is_int as _is_int
 
 __all__ = ["batch_order", "sweep"]  # batch_order lives in nntrain.data
@@ -119,13 +120,12 @@ def sweep(
     if not isinstance(data, Dataset):
         raise ValueError(f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}")
     cfg = get_profile(profile)
-    epochs = cfg.epochs if epochs is None else _positive("epochs", epochs)
-    batch_size = cfg.batch_size if batch_size is None else _positive("batch_size", batch_size)
+    epochs = cfg.epochs if epochs is None else _checks.integer("epochs", epochs, minimum=1)
+    batch_size = cfg.batch_size if batch_size is None else _checks.integer("batch_size", batch_size, minimum=1)
     if patience is not None:
-        _positive("patience", patience)
-    if not _is_int(shuffle_seed) or shuffle_seed < 0:
-        raise ValueError(f"`shuffle_seed` must be a non-negative integer. Received: shuffle_seed={shuffle_seed!r}")
-    verbose = _resolve_verbose(verbose)
+        _checks.integer("patience", patience, minimum=1)
+    _checks.integer("shuffle_seed", shuffle_seed, minimum=0)
+    verbose = _checks.resolve_verbose(verbose, (0, 1), interactive)
     name, builder = _builder(model)
     inits = _non_empty("inits", inits)
     for init in inits:
@@ -374,15 +374,3 @@ def _norm_frame(norms, names, index, members: pd.DataFrame) -> pd.DataFrame:
     return members.merge(frame, on="member", how="right")
 
 
-def _resolve_verbose(verbose: object) -> int:
-    if verbose == "auto":
-        return 1 if interactive() else 0
-    if _is_int(verbose) and verbose in (0, 1):
-        return int(verbose)
-    raise ValueError(f"`verbose` must be 'auto', 0 or 1. Received: verbose={verbose!r}")
-
-
-def _positive(name: str, value: object) -> int:
-    if not (_is_int(value) and value >= 1):
-        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-    return int(value)

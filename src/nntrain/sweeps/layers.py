@@ -39,6 +39,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from .. import _checks
+
 __all__ = [
     "StackedBatchNormalization",
     "StackedConv2D",
@@ -50,8 +52,7 @@ __all__ = [
 
 
 def _check_members(members: object) -> int:
-    if isinstance(members, bool) or not isinstance(members, (int, np.integer)) or members < 1:
-        raise ValueError(f"`members` must be a positive integer. Received: members={members!r}")
+    _checks.integer("members", members, minimum=1)
     return int(members)
 
 

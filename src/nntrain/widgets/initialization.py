@@ -25,6 +25,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from .. import diagnostics, models
 from ..data import Dataset
 from ._base import Explorer
@@ -248,7 +249,6 @@ def explore_initialization(
             or list(depths) != sorted(set(depths))):
         raise ValueError(f"`depths` must be increasing integers from 1 to 100. Received: depths={depths!r}")
     for name, value in (("width", width), ("examples", examples)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        _checks.integer(name, value, minimum=1)
     return InitializationExplorer(data, list(inits), list(activations), [int(d) for d in depths],
                                   int(width), int(examples))
