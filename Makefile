@@ -94,7 +94,7 @@ test-book: $(STAMP)
 	rm -rf _build/smoke _build/ledger/smoke
 	export NNTRAIN_LEDGER=$(CURDIR)/_build/ledger/smoke NNTRAIN_PROFILE=smoke \
 	  KERAS_BACKEND=$(SITE_BACKEND) NNTRAIN_SEED=$(SITE_SEED); \
-	  $(EXECUTE) --fresh --cache _build/smoke/_build/.jupyter_cache $(NOTEBOOKS) && \
+	  $(EXECUTE) --cache _build/smoke/_build/.jupyter_cache $(NOTEBOOKS) && \
 	  $(BIN)/jupyter-book build . --path-output _build/smoke --warningiserror --nitpick --keep-going
 
 # Portable truth: every notebook at the smoke profile under each backend and seed, each assert

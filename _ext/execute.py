@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(args.cache, ignore_errors=True)
     cache = get_cache(str(args.cache))
+    timeout = _config_timeout()
     pending = []
     for path in args.notebooks:
         path = path.resolve()
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError:
             pass
         record = cache.add_nb_to_project(str(path))
-        pending.append((path.stat().st_size, ProcessData(record.pk, record.uri, cache, _config_timeout(), False)))
+        pending.append((path.stat().st_size, ProcessData(record.pk, record.uri, cache, timeout, False)))
     if not pending:
         print(f"execute: every notebook has a cached run in {args.cache}", flush=True)
         return 0

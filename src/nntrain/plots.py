@@ -73,7 +73,7 @@ def loss_levels(surface: Surface, count: int = _LEVELS) -> np.ndarray:
     Returns:
         ``count`` increasing positive numbers: levels of :math:`L - L^*`.
     """
-    _checks.integer("count", count, minimum=2, accepted="an integer >= 2")
+    _checks.integer("count", count, minimum=2)
     _, _, z = surface.grid(_GRID)
     gap = z - surface.minimum_value
     low, high = np.percentile(gap, [2, 95])

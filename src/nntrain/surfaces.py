@@ -154,7 +154,7 @@ class Surface:
         Returns:
             ``(X, Y, Z)``, each of shape ``(n, n)``, as ``matplotlib.pyplot.contour`` takes.
         """
-        _checks.integer("n", n, minimum=2, accepted="an integer >= 2")
+        _checks.integer("n", n, minimum=2)
         x = np.linspace(*self.xlim, n)
         y = np.linspace(*self.ylim, n)
         xx, yy = np.meshgrid(x, y)

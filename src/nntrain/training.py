@@ -255,5 +255,3 @@ def _best_epoch(history: pd.DataFrame) -> int | None:
     if not finite.any():
         return None
     return int(np.argmin(np.where(finite, val_loss, np.inf))) + 1
-
-

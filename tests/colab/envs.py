@@ -35,8 +35,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
-# The packages the course touches, at Colab's versions; the test tools (pytest, nbval)
-# (and pytest-xdist, which runs two labs side by side) come on top. TensorFlow's CPU build stands in for Colab's `tensorflow` (same release).
+# The packages the course touches, at Colab's versions; the test tools (pytest, nbval, and
+# pytest-xdist, which runs two labs side by side) come on top. TensorFlow's CPU build stands
+# in for Colab's `tensorflow` (same release).
 COMMON = ["keras", "jax[cpu]", "numpy", "pandas", "matplotlib", "scipy", "scikit-learn",
           "ipywidgets", "altair", "mlxtend", "ipykernel", "pytest", "pytest-xdist", "nbval"]
 KINDS = {

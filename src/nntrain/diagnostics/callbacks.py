@@ -36,8 +36,7 @@ class _Recorder(keras.callbacks.Callback):
 
     def __init__(self, every: int = 1):
         super().__init__()
-        _checks.integer("every", every, minimum=1)
-        self.every = int(every)
+        self.every = _checks.integer("every", every, minimum=1)
         self._rows: list[dict] = []
         self.step = 0
         self.epoch = 0

@@ -49,8 +49,7 @@ class Sparse(_RandomInitializer):
     """
 
     def __init__(self, k: int = 15, stddev: float = 1.0, seed=None):
-        _checks.integer("k", k, minimum=1)
-        self.k = int(k)
+        self.k = _checks.integer("k", k, minimum=1)
         self.stddev = _check_real("stddev", stddev, nonneg=True)
         super().__init__(seed=seed)
 

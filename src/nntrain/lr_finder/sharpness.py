@@ -8,7 +8,6 @@ curvature's largest eigenvalue without ever forming :math:`H`.
 
 from __future__ import annotations
 
-
 import keras
 import numpy as np
 

@@ -372,5 +372,3 @@ def _norm_frame(norms, names, index, members: pd.DataFrame) -> pd.DataFrame:
                                         "norm": values[row].astype(float)}))
     frame = pd.concat(frames, ignore_index=True)
     return members.merge(frame, on="member", how="right")
-
-

@@ -52,8 +52,7 @@ __all__ = [
 
 
 def _check_members(members: object) -> int:
-    _checks.integer("members", members, minimum=1)
-    return int(members)
+    return _checks.integer("members", members, minimum=1)
 
 
 @keras.saving.register_keras_serializable(package="nntrain")
