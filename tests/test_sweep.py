@@ -272,6 +272,41 @@ def test_gradient_norms_match_the_diagnostics_of_each_member_alone(digits, stopp
         assert list(ours.layer) == list(expected.layer)
 
 
+_HUGE = keras.initializers.RandomNormal(stddev=10.0, seed=3)  # logits in the hundreds
+
+
+@pytest.mark.parametrize("init, rates", [
+    ("he_normal", [1e-2, 10.0, 1e3, 1e8]),
+    (_HUGE, [1e-2, 10.0]),
+], ids=["he", "huge_init"])
+def test_a_sweep_and_a_single_run_agree_on_divergence(digits, init, rates):
+    """The issue that made the rule one: SGD at rates 10, 1e3 and 1e8 trained every sweep
+    member for all its epochs (a softmax cross-entropy stays finite), while ``nt.train``
+    stopped the same run at step 3. Now each member's flag and step are those of
+    DivergenceGuard watching ``fit`` on the same batches; a huge initialization starts at
+    a huge loss and is not flagged by either (it does not grow from where it started)."""
+    result = sweep("mlp", digits, inits=[init], learning_rates=rates, optimizer="sgd",
+                   epochs=2, batch_size=BATCH)
+    order = batch_order(len(digits.x_train), 1, 0)
+    for k, rate in enumerate(rates):
+        model = models.mlp(digits.input_shape, init=init, seed=0)
+        models.compile_for(model, digits, keras.optimizers.SGD(learning_rate=rate))
+        guard = diagnostics.DivergenceGuard()
+        model.fit(digits.x_train[order], digits.y_train[order], batch_size=BATCH, epochs=1,
+                  shuffle=False, verbose=0, callbacks=[guard])
+        member = result.member(k)
+        step = None if pd.isna(member["diverged_step"]) else int(member["diverged_step"])
+        assert (bool(member["diverged"]), step) == (guard.diverged, guard.diverged_step), (rate, guard.reason)
+        if init == "he_normal":
+            assert guard.diverged == (rate >= 10), (rate, guard.reason)
+            if rate >= 10:  # frozen where it diverged: one epoch, never another
+                assert member["epochs_run"] == 1 and step <= 17
+    if init == "he_normal":  # finiteness alone misses them: the old rule
+        alone = sweep("mlp", digits, inits=[init], learning_rates=rates[1:], optimizer="sgd",
+                      epochs=1, batch_size=BATCH, loss_ratio=None)
+        assert not alone.table["diverged"].any(), alone.table
+
+
 # ------------------------------------------------------------------ the result
 
 
@@ -394,6 +429,8 @@ def test_the_batch_order_is_a_seeded_permutation():
     ({"patience": 0}, "`patience` must be a positive integer"),
     ({"verbose": 3}, "`verbose` must be 'auto', 0 or 1"),
     ({"shuffle_seed": -2}, "`shuffle_seed` must be a non-negative integer"),
+    ({"loss_ratio": 1.0}, "`loss_ratio` must be a finite number above 1, or None. Received: loss_ratio=1.0"),
+    ({"loss_ratio": float("inf")}, "Received: loss_ratio=inf"),
 ])
 def test_bad_input_is_named(digits, kwargs, match):
     arguments = {"model": "mlp", "data": digits, "epochs": 1, **kwargs}

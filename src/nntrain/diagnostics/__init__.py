@@ -37,7 +37,7 @@ loss still reaches, :class:`StepLoss` the loss of every mini-batch (spikes inclu
 
 from __future__ import annotations
 
-from ._core import SIGMOID_SATURATION, TANH_SATURATION, WEIGHT_VARIABLES
+from ._core import LOSS_RATIO, SIGMOID_SATURATION, TANH_SATURATION, WEIGHT_VARIABLES
 from .callbacks import ActivationStats, DivergenceGuard, GradientNorms, Monitor, StepLoss, UpdateRatios
 from .histograms import plot_histograms, read_histograms
 from .probes import activation_stats, gradient_norms, gradient_through_time, gradients, input_gradients
@@ -46,6 +46,7 @@ __all__ = [
     "ActivationStats",
     "DivergenceGuard",
     "GradientNorms",
+    "LOSS_RATIO",
     "Monitor",
     "SIGMOID_SATURATION",
     "StepLoss",

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
+from .. import _checks
+
 
 # The variables a layer multiplies its input by (not biases, not normalization scales):
 # the ones whose gradients and updates the diagnostics report by default.
@@ -20,6 +22,24 @@ TANH_SATURATION = 0.99
 SIGMOID_SATURATION = 0.01
 
 _ACTIVATION_COLUMNS = ("layer", "activation", "mean", "std", "saturated", "zeros", "dead")
+
+# The one rule of divergence, shared by `nt.train` (DivergenceGuard) and `nt.sweep` (its
+# compiled engine): at step t a run has diverged when its loss or its weights (in a sweep,
+# its gradients) are not finite, or when the loss Keras logs, the running mean over the
+# epoch so far, exceeds LOSS_RATIO times the loss of the run's first batch. A softmax
+# cross-entropy rarely reaches infinity (Keras clips probabilities at 1e-7, so a sample's
+# loss saturates at -log(1e-7) = 16.1), so the growth rule is what catches a classifier
+# thrown off by a large rate: its first loss is about log(10) = 2.3, and 4x that (9.2) is
+# far above anything a healthy run logs, yet well below the ceiling.
+LOSS_RATIO = 4.0
+
+
+def check_loss_ratio(loss_ratio: float | None) -> float | None:
+    """``loss_ratio`` as a float above 1, or ``None`` (finiteness only); else ValueError."""
+    if loss_ratio is None:
+        return None
+    return _checks.real("loss_ratio", loss_ratio, "a finite number above 1, or None",
+                        lambda v: v > 1)
 
 
 def _cached(model: keras.Model, key: tuple, make: Callable) -> Callable:

@@ -4,7 +4,6 @@ bundles and draws them."""
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import keras
@@ -13,11 +12,13 @@ import pandas as pd
 
 from .. import _checks
 from ._core import (
+    LOSS_RATIO,
     WEIGHT_VARIABLES,
     _ACTIVATION_COLUMNS,
     _activation_rows,
     _check_probe,
     _check_variables,
+    check_loss_ratio,
     _gradient_function,
     _loss_function,
     _norm_rows,
@@ -210,8 +211,14 @@ class DivergenceGuard(keras.callbacks.Callback):
         \text{diverged at } t \iff \neg\operatorname{isfinite}(L_t) \lor
         \neg\operatorname{isfinite}(\theta_t) \lor L_t > \rho \, L_1
 
+    This is the package's one rule of divergence: :func:`nntrain.sweep` applies the same
+    one to every member, inside its compiled loop (with the gradients checked for
+    finiteness instead of the weights), so a run and the same run in a sweep agree on
+    whether, and at which step, it diverged.
+
     Args:
-        loss_ratio: :math:`\rho`, a number above 1; ``None`` checks finiteness only.
+        loss_ratio: :math:`\rho`, a number above 1 (default
+            ``nntrain.diagnostics.LOSS_RATIO``, 4); ``None`` checks finiteness only.
         check_weights: also check that every weight is finite after each step.
 
     Example:
@@ -221,16 +228,9 @@ class DivergenceGuard(keras.callbacks.Callback):
         (True, 3)
     """
 
-    def __init__(self, loss_ratio: float | None = 4.0, check_weights: bool = True):
+    def __init__(self, loss_ratio: float | None = LOSS_RATIO, check_weights: bool = True):
         super().__init__()
-        if loss_ratio is not None and not (
-            isinstance(loss_ratio, numbers.Real) and not isinstance(loss_ratio, bool)
-            and np.isfinite(loss_ratio) and loss_ratio > 1
-        ):
-            raise ValueError(
-                "`loss_ratio` must be a number above 1, or None. "
-                f"Received: loss_ratio={loss_ratio!r}"
-            )
+        loss_ratio = check_loss_ratio(loss_ratio)
         self.loss_ratio, self.check_weights = loss_ratio, bool(check_weights)
         self._reset()
 

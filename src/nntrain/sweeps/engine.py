@@ -10,18 +10,29 @@ r"""The compiled training loop of a sweep: every member at once, few host round 
 
 so member :math:`k`'s gradient is exactly the gradient it would get alone.
 
-**Divergence.** At step :math:`t`, member :math:`k` stays *alive* while its loss
-:math:`L_{k,t}` and all its gradients are finite (one gradient is checked through a
-cheaper proxy, see :func:`_finite_members`). The optimizer's update is kept only
-for alive members (a ``where`` along the member axis):
+**Divergence.** The package's one rule (:class:`nntrain.diagnostics.DivergenceGuard`, the
+one :func:`nntrain.train` applies): at step :math:`t`, member :math:`k` stays *alive*
+while its loss :math:`L_{k,t}` and all its gradients are finite (one gradient is checked
+through a cheaper proxy, see :func:`_finite_members`) and its running mean loss over the
+epoch so far, :math:`\bar L_{k,t}` (the loss Keras logs), stays within ``loss_ratio``
+(:math:`\rho`) times the loss of its first batch:
+
+.. math::
+
+    \text{diverged at } t \iff \neg\operatorname{isfinite}(L_{k,t}) \lor
+    \neg\operatorname{isfinite}(\nabla L_{k,t}) \lor \bar L_{k,t} > \rho \, L_{k,1}
+
+The optimizer's update of a step with a non-finite loss or gradient is kept only for
+alive members (a ``where`` along the member axis):
 
 .. math::
 
     \theta_{k,t+1} = \begin{cases} \text{update}(\theta_{k,t}) & \text{alive}_k \\
     \theta_{k,t} & \text{otherwise} \end{cases}
 
-so a member that diverges keeps its last finite weights, is never updated again, and
-records its step; the others are untouched (no number of theirs depends on it). Members
+so a member that diverges keeps its last finite weights (a member whose loss grew past
+the ratio keeps the weights of that step, as ``fit`` stopped by the guard does), is never
+updated again, and records its step; the others are untouched (no number of theirs depends on it). Members
 stopped early are frozen the same way, without being marked diverged.
 
 **Few round trips.** For dense models a whole epoch (every mini-batch, then the
@@ -45,7 +56,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from ..diagnostics import WEIGHT_VARIABLES
+from ..diagnostics import LOSS_RATIO, WEIGHT_VARIABLES
+from ..diagnostics._core import check_loss_ratio
 from .layers import StackedBatchNormalization, StackedConv2D
 
 __all__ = ["Engine", "make_engine", "objective", "pad_batches"]
@@ -55,7 +67,7 @@ __all__ = ["Engine", "make_engine", "objective", "pad_batches"]
 _EVAL_ROWS = 16384
 # The names of an epoch's statistics, as `Engine.epoch` returns them.
 _STATS = ("loss", "metric", "val_loss", "val_metric", "improved", "alive",
-          "diverged_step", "step", "best_val")
+          "diverged_step", "step", "first_loss", "best_val")
 
 
 def objective(task: str, members: int) -> Callable:
@@ -141,10 +153,14 @@ class Engine:
         batch_size: the mini-batch size.
         jit_compile: compile with XLA (TensorFlow; JAX always compiles).
         probe: ``(x, y)`` of a probe batch for gradient norms, or ``None``.
+        loss_ratio: :math:`\rho` of the divergence rule (see the module docstring), or
+            ``None`` to check finiteness only.
     """
 
-    def __init__(self, model, optimizer, task, data, batch_size, jit_compile=True, probe=None):
+    def __init__(self, model, optimizer, task, data, batch_size, jit_compile=True, probe=None,
+                 loss_ratio=LOSS_RATIO):
         self.model, self.optimizer = model, optimizer
+        self.loss_ratio = check_loss_ratio(loss_ratio)
         self.members = int(model.output_shape[1])
         self.batch_size = int(batch_size)
         self.objective = objective(task, self.members)
@@ -190,17 +206,27 @@ class Engine:
     # -------------------------------------------------- traced pieces (both backends)
 
     def _batch(self, state, carry, train, idx, w, training):
-        """One training step on examples ``idx`` (weights ``w``) of ``train``."""
-        alive, diverged_step, step, loss_sum, metric_sum = carry
+        """One training step on examples ``idx`` (weights ``w``) of ``train``.
+
+        ``carry`` is ``(alive, diverged_step, step, first_loss, loss_sum, metric_sum,
+        seen)``: the last three are this epoch's running sums and example count."""
+        alive, diverged_step, step, first_loss, loss_sum, metric_sum, seen = carry
         x, y = train
         xb, yb = ops.take(x, idx, axis=0), ops.take(y, idx, axis=0)
         active = ops.logical_and(alive, training)
         state, loss, metric, ok = self._train_step(state, xb, yb, w, active)
         step = step + 1
-        newly = ops.logical_and(active, ops.logical_not(ok))
+        count = ops.sum(w)
+        loss_sum, seen = loss_sum + loss * count, seen + count
+        first_loss = ops.where(ops.equal(step, 1), loss, first_loss)
+        bad = ops.logical_not(ok)
+        if self.loss_ratio is not None:  # the running mean, as Keras logs it, against the start
+            grown = ops.logical_and(loss_sum / seen > self.loss_ratio * first_loss, first_loss > 0)
+            bad = ops.logical_or(bad, grown)
+        newly = ops.logical_and(active, bad)
         alive = ops.logical_and(alive, ops.logical_not(newly))
         diverged_step = ops.where(newly, step, diverged_step)
-        return state, (alive, diverged_step, step, loss_sum + loss * ops.sum(w), metric_sum + metric)
+        return state, (alive, diverged_step, step, first_loss, loss_sum, metric_sum + metric, seen)
 
     def _chunk(self, state, sums, x, y, w):
         """Add one chunk's loss and metric sums (inference mode) to ``sums``."""
@@ -209,20 +235,20 @@ class Engine:
 
     def _end(self, state, carry, sums, n_val, training, best_val):
         """The epoch's statistics; keep the weights of members whose val loss improved."""
-        alive, diverged_step, step, loss_sum, metric_sum = carry
+        alive, diverged_step, step, first_loss, loss_sum, metric_sum, _ = carry
         val_loss, val_metric = sums[0] / n_val, sums[1] / n_val
         improved = ops.logical_and(ops.logical_and(alive, training), val_loss < best_val)
         state = self._keep_best(state, improved)
         best_val = ops.where(improved, val_loss, best_val)
         n = float(self.num_train)
         return state, (loss_sum / n, metric_sum / n, val_loss, val_metric, improved, alive,
-                       diverged_step, step, best_val)
+                       diverged_step, step, first_loss, best_val)
 
     def _epoch_body(self, state, train, batches, weights, rest, training, alive,
-                    diverged_step, step):
+                    diverged_step, step, first_loss):
         """Every mini-batch of an epoch in one trace."""
         zeros = ops.zeros((self.members,), dtype="float32")
-        carry = (alive, diverged_step, step, zeros, zeros)
+        carry = (alive, diverged_step, step, first_loss, zeros, zeros, ops.zeros((), dtype="float32"))
         state, carry = ops.fori_loop(
             0, batches.shape[0],
             lambda i, sc: self._batch(*sc, train, batches[i], weights[i], training),
@@ -265,21 +291,23 @@ class Engine:
 
     def epoch(self, order: np.ndarray, training: np.ndarray, small: dict) -> dict:
         """Train one epoch visiting the examples in ``order``; ``small`` holds ``alive``,
-        ``diverged_step``, ``step`` and ``best_val``. Returns the epoch's statistics."""
+        ``diverged_step``, ``step``, ``first_loss`` and ``best_val``. Returns the epoch's
+        statistics."""
         batches, weights, rest = self._batches(order)
         training = np.asarray(training, bool)
         small = (np.asarray(small["alive"], bool), np.asarray(small["diverged_step"], np.int32),
-                 np.int32(small["step"]), np.asarray(small["best_val"], np.float32))
+                 np.int32(small["step"]), np.asarray(small["first_loss"], np.float32),
+                 np.asarray(small["best_val"], np.float32))
         if self.fused:
-            carry = self._run_epoch(batches, weights, rest, training, *small[:3])
+            carry = self._run_epoch(batches, weights, rest, training, *small[:4])
         else:
             zeros = np.zeros(self.members, np.float32)
-            carry = (*small[:3], zeros, zeros)
+            carry = (*small[:4], zeros, zeros, np.float32(0))
             for i in range(len(batches)):
                 carry = self._run_batch(carry, batches[i], weights[i], training)
             if rest is not None:
                 carry = self._run_batch(carry, rest, np.ones(len(rest), np.float32), training)
-        out = self._run_end(carry, self._sums(*self.val), training, small[3])
+        out = self._run_end(carry, self._sums(*self.val), training, small[4])
         return {n: ops.convert_to_numpy(v) for n, v in zip(_STATS, out)}
 
     def _sums(self, xs, ys, ws):

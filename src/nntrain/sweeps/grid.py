@@ -20,6 +20,8 @@ from .engine import make_engine
 from .stacking import member_weights, stack
 from .result import SweepResult
 from .. import _checks
+from ..diagnostics import LOSS_RATIO
+from ..diagnostics._core import check_loss_ratio
 from .._checks import is_int as _is_int
 
 __all__ = ["batch_order", "sweep"]  # batch_order lives in nntrain.data
@@ -53,6 +55,7 @@ def sweep(
     patience: int | None = None,
     model_kwargs: Mapping[str, object] | None = None,
     gradient_norms: bool = False,
+    loss_ratio: float | None = LOSS_RATIO,
     shuffle_seed: int = 0,
     jit_compile: bool = True,
     verbose: str | int = "auto",
@@ -72,8 +75,10 @@ def sweep(
 
         L = \sum_{k=1}^{K} L_k(\theta_k), \qquad \nabla_{\theta_k} L = \nabla_{\theta_k} L_k
 
-    Per member: a member whose loss or gradient stops being finite is frozen at its last
-    finite weights and its step recorded while the others train on; with ``patience``,
+    Per member: a member that diverges, by the rule :func:`nntrain.train` applies
+    (:class:`~nntrain.diagnostics.DivergenceGuard`: its loss or a gradient is not finite, or
+    its running epoch loss exceeds ``loss_ratio`` times its first batch's loss), is frozen
+    and its step recorded while the others train on; with ``patience``,
     each member stops after ``patience`` epochs without a lower validation loss and
     ends with its best weights (``restore_best_weights``, as :func:`nntrain.train`
     does); the sweep ends when every member has stopped. Test metrics are measured once,
@@ -101,6 +106,8 @@ def sweep(
         gradient_norms: record each member's per-layer kernel gradient norms on a fixed
             probe batch (the first 128 training examples) before training and after every
             epoch, like :class:`nntrain.diagnostics.GradientNorms`.
+        loss_ratio: the growth bound of the divergence rule, a number above 1 (default
+            ``nntrain.diagnostics.LOSS_RATIO``, 4); ``None`` flags non-finite values only.
         shuffle_seed: the seed of the batch order.
         jit_compile: compile each epoch with XLA under TensorFlow (JAX always compiles).
         verbose: ``"auto"`` (a progress bar over epochs where someone watches, nothing
@@ -125,6 +132,7 @@ def sweep(
     if patience is not None:
         _checks.integer("patience", patience, minimum=1)
     _checks.integer("shuffle_seed", shuffle_seed, minimum=0)
+    loss_ratio = check_loss_ratio(loss_ratio)
     verbose = _checks.resolve_verbose(verbose, (0, 1), interactive)
     name, builder = _builder(model)
     inits = _non_empty("inits", inits)
@@ -173,7 +181,7 @@ def sweep(
         probe = (data.x_train[:n_probe], data.y_train[:n_probe])
     engine = make_engine(stacked, opt, data.task,
                          (data.x_train, data.y_train, data.x_val, data.y_val, data.x_test),
-                         batch_size, jit_compile=jit_compile, probe=probe)
+                         batch_size, jit_compile=jit_compile, probe=probe, loss_ratio=loss_ratio)
     metric = "accuracy" if data.task == "classification" else "mean_absolute_error"
     timings = {"build_s": time.perf_counter() - start}
     run = _train(engine, data, epochs, patience, shuffle_seed, verbose, metric, timings)
@@ -197,7 +205,7 @@ def sweep(
         "optimizer": opt_class.__name__,
         "optimizer_config": {c: v for c, v in opt.get_config().items() if c not in vectors},
         "hyperparameters": hyper, "epochs": epochs, "batch_size": batch_size,
-        "patience": patience, "shuffle_seed": shuffle_seed, "metric": metric,
+        "patience": patience, "loss_ratio": loss_ratio, "shuffle_seed": shuffle_seed, "metric": metric,
         "data": data.name, "data_source": data.source, "task": data.task,
         "backend": keras.backend.backend(), "members": k,
     }
@@ -211,7 +219,8 @@ def _train(engine, data: Dataset, epochs: int, patience: int | None, shuffle_see
     """The host's loop over epochs: per-member early stopping, history rows, progress."""
     k = engine.members
     small = {"alive": np.ones(k, bool), "diverged_step": np.full(k, -1, np.int32),
-             "step": 0, "best_val": np.full(k, np.inf, np.float32)}
+             "step": 0, "first_loss": np.full(k, np.nan, np.float32),
+             "best_val": np.full(k, np.inf, np.float32)}
     training = np.ones(k, bool)  # not stopped early
     wait = np.zeros(k, int)  # epochs without a lower validation loss
     stopped_epoch = np.full(k, -1)

@@ -29,7 +29,9 @@ class SweepResult:
             ``learning_rate``, any other swept optimizer hyperparameter, ``seed``),
             ``epochs_run``, ``best_epoch`` (lowest validation loss), ``stopped_epoch``
             (early stopping, else missing), ``diverged``, ``diverged_step`` (the optimizer
-            step, from 1, whose loss or gradient was not finite, else missing), then
+            step, from 1, at which the divergence rule stopped it: a loss or gradient not
+            finite, or the running epoch loss past ``loss_ratio`` times the first; else
+            missing), then
             ``val_*`` and ``test_*`` metrics of the weights the member ends with (its best
             weights when early stopping is on).
         history: one row per member and epoch it trained: the hyperparameters, ``epoch``
