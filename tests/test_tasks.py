@@ -68,12 +68,12 @@ def test_a_model_that_adds_reaches_zero_error_and_a_constant_the_baseline():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"timesteps": 1}, r"`timesteps` must be an integer of at least 2\. Received: timesteps=1"),
+    ({"timesteps": 1}, r"`timesteps` must be an integer >= 2\. Received: timesteps=1"),
     ({"timesteps": 2.5}, r"Received: timesteps=2.5"),
     ({"sizes": (10, 10)}, r"`sizes` must be three positive integers.*Received: sizes=\(10, 10\)"),
     ({"sizes": (10, 0, 10)}, r"Received: sizes=\(10, 0, 10\)"),
     ({"sizes": "abc"}, r"Received: sizes='abc'"),
-    ({"seed": -1}, r"`seed` must be an integer of at least 0\. Received: seed=-1"),
+    ({"seed": -1}, r"`seed` must be a non-negative integer\. Received: seed=-1"),
     ({"sizes": None, "profile": "huge"}, r"must be one of"),
 ])
 def test_bad_arguments_raise(kwargs, match):
@@ -83,7 +83,7 @@ def test_bad_arguments_raise(kwargs, match):
 
 def test_adding_sequences_bad_arguments_raise():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"`num` must be an integer of at least 1\. Received: num=0"):
+    with pytest.raises(ValueError, match=r"`num` must be a positive integer\. Received: num=0"):
         tasks.adding_sequences(0, 10, rng)
     with pytest.raises(ValueError, match=r"`rng` must be a numpy.random.Generator\. Received: rng=0"):
         tasks.adding_sequences(5, 10, 0)

@@ -258,8 +258,8 @@ def deep_mlp(
         Ioffe & Szegedy, 2015, https://arxiv.org/abs/1502.03167 (batch normalization);
         He et al., 2016, https://arxiv.org/abs/1512.03385 (residual connections).
     """
-    _check_positive_int("depth", depth)
-    _check_positive_int("width", width)
+    _checks.integer("depth", depth, minimum=1)
+    _checks.integer("width", width, minimum=1)
     _check_activation(activation)
     shape = _check_input_shape(input_shape)
     _check_num_classes(num_classes)
@@ -322,7 +322,7 @@ def rnn(
     """
     if cell not in CELLS:
         raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
-    _check_positive_int("units", units)
+    _checks.integer("units", units, minimum=1)
     shape = _check_input_shape(input_shape)
     if len(shape) != 2:
         raise ValueError(
@@ -463,10 +463,6 @@ def _head(num_classes: int | None, kernels: _Kernels) -> keras.layers.Dense:
     if num_classes is None:
         return _dense(1, None, kernels, "output")
     return _dense(num_classes, "softmax", kernels, "output")
-
-
-def _check_positive_int(name: str, value: object) -> None:
-    _checks.integer(name, value, minimum=1)
 
 
 def _check_input_shape(input_shape: object) -> tuple[int, ...]:

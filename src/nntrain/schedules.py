@@ -45,21 +45,8 @@ __all__ = [
 _LearningRateSchedule = keras.optimizers.schedules.LearningRateSchedule
 
 
-def _require(name: str, value: Any, accepted: str, test: Callable[[float], bool]) -> Any:
-    """Return ``value`` (a Python number) if it is a finite real number passing ``test``, else raise."""
-    return _checks.number(name, value, accepted, test)
-
-
-def _positive(name: str, value: Any) -> Any:
-    return _require(name, value, "a positive number", lambda v: v > 0)
-
-
-def _non_negative(name: str, value: Any) -> Any:
-    return _require(name, value, "a non-negative number", lambda v: v >= 0)
-
-
 def _fraction(name: str, value: Any) -> Any:
-    return _require(name, value, "a number in [0, 1]", lambda v: 0 <= v <= 1)
+    return _checks.number(name, value, "a number in [0, 1]", lambda v: 0 <= v <= 1)
 
 
 class _Schedule(_LearningRateSchedule):
@@ -105,9 +92,9 @@ class StepDecay(_Schedule):
 
     def __init__(self, initial_learning_rate: float, drop: float, step_size: int) -> None:
         super().__init__()
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.drop = _require("drop", drop, "a number in (0, 1]", lambda v: 0 < v <= 1)
-        self.step_size = _positive("step_size", step_size)
+        self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
+        self.drop = _checks.number("drop", drop, "a number in (0, 1]", lambda v: 0 < v <= 1)
+        self.step_size = _checks.positive("step_size", step_size)
 
     def __call__(self, step: Any) -> Any:
         t = self._float(step)
@@ -161,9 +148,9 @@ class ExponentialDecay(_Schedule):
         staircase: bool = False,
     ) -> None:
         super().__init__()
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive("decay_steps", decay_steps)
-        self.decay_rate = _positive("decay_rate", decay_rate)
+        self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _checks.positive("decay_steps", decay_steps)
+        self.decay_rate = _checks.positive("decay_rate", decay_rate)
         if not isinstance(staircase, bool):
             raise ValueError(
                 f"`staircase` must be True or False. Received: staircase={staircase!r}"
@@ -219,8 +206,8 @@ class CosineDecay(_Schedule):
 
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0) -> None:
         super().__init__()
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive("decay_steps", decay_steps)
+        self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _checks.positive("decay_steps", decay_steps)
         self.alpha = _fraction("alpha", alpha)
 
     def __call__(self, step: Any) -> Any:
@@ -269,9 +256,9 @@ class LinearDecay(_Schedule):
         self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0
     ) -> None:
         super().__init__()
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _positive("decay_steps", decay_steps)
-        self.end_learning_rate = _non_negative("end_learning_rate", end_learning_rate)
+        self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
+        self.decay_steps = _checks.positive("decay_steps", decay_steps)
+        self.end_learning_rate = _checks.non_negative("end_learning_rate", end_learning_rate)
 
     def __call__(self, step: Any) -> Any:
         p = ops.minimum(self._float(step), self.decay_steps) / self.decay_steps
@@ -333,13 +320,13 @@ class LinearWarmup(_Schedule):
     ) -> None:
         super().__init__()
         if not isinstance(schedule_or_float, _LearningRateSchedule):
-            _require(
+            _checks.number(
                 "schedule_or_float", schedule_or_float,
                 "a LearningRateSchedule or a positive number", lambda v: v > 0,
             )
         self.schedule_or_float = schedule_or_float
-        self.warmup_steps = _non_negative("warmup_steps", warmup_steps)
-        self.initial = _non_negative("initial", initial)
+        self.warmup_steps = _checks.non_negative("warmup_steps", warmup_steps)
+        self.initial = _checks.non_negative("initial", initial)
 
     def _after(self, t: Any) -> Any:
         """The wrapped schedule at (offset) step ``t``."""
@@ -424,11 +411,11 @@ class CosineRestarts(_Schedule):
         alpha: float = 0.0,
     ) -> None:
         super().__init__()
-        self.initial_learning_rate = _positive("initial_learning_rate", initial_learning_rate)
-        self.first_decay_steps = _positive("first_decay_steps", first_decay_steps)
+        self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
+        self.first_decay_steps = _checks.positive("first_decay_steps", first_decay_steps)
         # t_mul < 1 would make the periods sum to a finite length, after which i is undefined.
-        self.t_mul = _require("t_mul", t_mul, "a number >= 1", lambda v: v >= 1)
-        self.m_mul = _positive("m_mul", m_mul)
+        self.t_mul = _checks.number("t_mul", t_mul, "a number >= 1", lambda v: v >= 1)
+        self.m_mul = _checks.positive("m_mul", m_mul)
         self.alpha = _fraction("alpha", alpha)
 
     def __call__(self, step: Any) -> Any:

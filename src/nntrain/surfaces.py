@@ -85,11 +85,6 @@ def _as_points(theta):
     return theta
 
 
-def _positive_float(name: str, value) -> float:
-    """``value`` as a float, or a ValueError naming ``name``."""
-    return _checks.real(name, value, "a positive number", lambda v: v > 0)
-
-
 def _point(name: str, value) -> tuple[float, float]:
     """A 2-D point as a tuple of floats, or a ValueError naming ``name``."""
     try:
@@ -302,7 +297,7 @@ class Rosenbrock(Surface):
 
     def __init__(self, a: float = 1.0, b: float = 100.0):
         self.a = _checks.real("a", a, "a finite number")
-        self.b = _positive_float("b", b)
+        self.b = float(_checks.positive("b", b))
         self.minima = ((self.a, self.a**2),)
 
     def value(self, theta):
@@ -629,7 +624,7 @@ def descend(
             f"nt.optimizers.SGD(0.1). Received: optimizer={optimizer!r}"
         )
     _checks.integer("steps", steps, minimum=1)
-    max_loss = _positive_float("max_loss", max_loss)
+    max_loss = float(_checks.positive("max_loss", max_loss))
     dtype = keras.config.floatx() if dtype is None else dtype
     if dtype not in ("float32", "float64"):
         raise ValueError(f"`dtype` must be 'float32' or 'float64'. Received: dtype={dtype!r}")

@@ -70,8 +70,8 @@ def adding_sequences(num: int, timesteps: int, rng: np.random.Generator) -> tupl
         Hochreiter & Schmidhuber, 1997, https://doi.org/10.1162/neco.1997.9.8.1735;
         Le, Jaitly & Hinton, 2015, https://arxiv.org/abs/1504.00941.
     """
-    _check_int("num", num, 1)
-    _check_int("timesteps", timesteps, 2)
+    _checks.integer("num", num, minimum=1)
+    _checks.integer("timesteps", timesteps, minimum=2)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"`rng` must be a numpy.random.Generator. Received: rng={rng!r}")
     half = timesteps // 2
@@ -118,8 +118,8 @@ def adding_problem(
         Hochreiter & Schmidhuber, 1997, https://doi.org/10.1162/neco.1997.9.8.1735;
         Le, Jaitly & Hinton, 2015, https://arxiv.org/abs/1504.00941.
     """
-    _check_int("timesteps", timesteps, 2)
-    _check_int("seed", seed, 0)
+    _checks.integer("timesteps", timesteps, minimum=2)
+    _checks.integer("seed", seed, minimum=0)
     if sizes is None:
         cfg = get_profile(profile)
         sizes = tuple(s if s is not None else full
@@ -140,5 +140,3 @@ def adding_problem(
     )
 
 
-def _check_int(name: str, value: object, minimum: int) -> None:
-    _checks.integer(name, value, minimum=minimum, accepted=f"an integer of at least {minimum}")

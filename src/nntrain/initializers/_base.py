@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import keras
 
-from .. import _checks
 from .._checks import is_int as _is_int
 
 __all__ = ["compute_fans"]
@@ -65,16 +64,6 @@ def _check_shape(shape: Sequence[int]) -> tuple[int, ...]:
             "`shape` must be a sequence of non-negative integers. " f"Received: shape={shape!r}"
         )
     return tuple(int(d) for d in dims)
-
-
-def _check_real(name: str, value: object, *, positive: bool = False, nonneg: bool = False):
-    """Return ``float(value)`` or raise a ValueError naming the argument."""
-    kind = "a positive" if positive else "a non-negative" if nonneg else "a finite"
-    return _checks.real(name, value, f"{kind} real number",
-                        (lambda v: v > 0) if positive else (lambda v: v >= 0) if nonneg else None)
-
-
-_check_choice = _checks.choice
 
 
 class _RandomInitializer(keras.initializers.Initializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from ._base import _check_real
+from .. import _checks
 
 __all__ = ["Constant", "Zeros"]
 
@@ -33,7 +33,7 @@ class Constant(keras.initializers.Initializer):
     """
 
     def __init__(self, value: float = 0.0):
-        self.value = _check_real("value", value)
+        self.value = _checks.real("value", value)
 
     def __call__(self, shape, dtype=None):
         return keras.ops.full(shape, self.value, dtype=keras.backend.standardize_dtype(dtype))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from ._base import _check_real, _RandomInitializer
+from .. import _checks
+from ._base import _RandomInitializer
 
 __all__ = ["RandomNormal", "RandomUniform"]
 
@@ -37,8 +38,8 @@ class RandomNormal(_RandomInitializer):
     """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed=None):
-        self.mean = _check_real("mean", mean)
-        self.stddev = _check_real("stddev", stddev, nonneg=True)
+        self.mean = _checks.real("mean", mean)
+        self.stddev = float(_checks.non_negative("stddev", stddev))
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):
@@ -77,8 +78,8 @@ class RandomUniform(_RandomInitializer):
     """
 
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed=None):
-        self.minval = _check_real("minval", minval)
-        self.maxval = _check_real("maxval", maxval)
+        self.minval = _checks.real("minval", minval)
+        self.maxval = _checks.real("maxval", maxval)
         if not self.maxval > self.minval:
             raise ValueError(
                 "`maxval` must be greater than `minval`. "

@@ -6,7 +6,8 @@ import math
 
 import keras
 
-from ._base import _check_real, _check_shape, _RandomInitializer
+from .. import _checks
+from ._base import _check_shape, _RandomInitializer
 
 __all__ = ["Orthogonal"]
 
@@ -48,7 +49,7 @@ class Orthogonal(_RandomInitializer):
     """
 
     def __init__(self, gain: float = 1.0, seed=None):
-        self.gain = _check_real("gain", gain, positive=True)
+        self.gain = float(_checks.positive("gain", gain))
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):

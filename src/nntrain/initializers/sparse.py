@@ -7,7 +7,7 @@ import math
 import keras
 
 from .. import _checks
-from ._base import _check_real, _check_shape, _RandomInitializer
+from ._base import _check_shape, _RandomInitializer
 
 __all__ = ["Sparse"]
 
@@ -50,7 +50,7 @@ class Sparse(_RandomInitializer):
 
     def __init__(self, k: int = 15, stddev: float = 1.0, seed=None):
         self.k = _checks.integer("k", k, minimum=1)
-        self.stddev = _check_real("stddev", stddev, nonneg=True)
+        self.stddev = float(_checks.non_negative("stddev", stddev))
         super().__init__(seed=seed)
 
     def __call__(self, shape, dtype=None):

@@ -6,7 +6,8 @@ import math
 
 import keras
 
-from ._base import _check_choice, _check_real, _RandomInitializer, compute_fans
+from .. import _checks
+from ._base import _RandomInitializer, compute_fans
 
 __all__ = [
     "HeNormal",
@@ -83,9 +84,9 @@ class VarianceScaling(_RandomInitializer):
         distribution: str = "normal",
         seed=None,
     ):
-        self.scale = _check_real("scale", scale, positive=True)
-        self.mode = _check_choice("mode", mode, MODES)
-        self.distribution = _check_choice("distribution", distribution, DISTRIBUTIONS)
+        self.scale = float(_checks.positive("scale", scale))
+        self.mode = _checks.choice("mode", mode, MODES)
+        self.distribution = _checks.choice("distribution", distribution, DISTRIBUTIONS)
         super().__init__(seed=seed)
 
     def variance(self, shape) -> float:

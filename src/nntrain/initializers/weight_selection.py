@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ._base import _check_choice, _check_shape
+from .. import _checks
+from ._base import _check_shape
 
 __all__ = ["WeightSelection", "select_weights"]
 
@@ -78,7 +79,7 @@ def select_weights(
         Xu, Liu, Zhuang, Bao, Darrell & Liu, 2024, "Initializing Models with Larger
         Ones", https://arxiv.org/abs/2311.18823
     """
-    method = _check_choice("method", method, METHODS)
+    method = _checks.choice("method", method, METHODS)
     for name, model in (("large_model", large_model), ("small_model", small_model)):
         if not isinstance(model, keras.Model) or not model.weights:
             raise ValueError(
@@ -132,7 +133,7 @@ class WeightSelection(keras.initializers.Initializer):
 
     def __init__(self, source, method: str = "uniform"):
         self.source = np.asarray(keras.ops.convert_to_numpy(source))
-        self.method = _check_choice("method", method, METHODS)
+        self.method = _checks.choice("method", method, METHODS)
 
     def __call__(self, shape, dtype=None):
         where = "WeightSelection `shape`"

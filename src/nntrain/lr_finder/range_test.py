@@ -34,14 +34,6 @@ _BACK_OFF = 10.0
 _COLUMNS = ["step", "learning_rate", "loss", "smoothed_loss"]
 
 
-def _number(name: str, value, accepted: str, test) -> float:
-    return _checks.real(name, value, accepted, test)
-
-
-def _integer(name: str, value, minimum: int) -> int:
-    return _checks.integer(name, value, minimum=minimum, accepted=f"an integer >= {minimum}")
-
-
 class LRRangeTest(keras.callbacks.Callback):
     r"""A Keras callback that grows the learning rate per batch and records the loss.
 
@@ -95,14 +87,14 @@ class LRRangeTest(keras.callbacks.Callback):
         divergence: float | None = 4.0,
     ) -> None:
         super().__init__()
-        self.min_lr = _number("min_lr", min_lr, "a positive number", lambda v: v > 0)
-        self.max_lr = _number("max_lr", max_lr, f"a number above min_lr={min_lr}",
+        self.min_lr = _checks.real("min_lr", min_lr, "a positive number", lambda v: v > 0)
+        self.max_lr = _checks.real("max_lr", max_lr, f"a number above min_lr={min_lr}",
                               lambda v: v > self.min_lr)
-        self.steps = _integer("steps", steps, 2)
-        self.smoothing = _number("smoothing", smoothing, "a number in [0, 1)",
+        self.steps = _checks.integer("steps", steps, minimum=2)
+        self.smoothing = _checks.real("smoothing", smoothing, "a number in [0, 1)",
                                  lambda v: 0 <= v < 1)
         if divergence is not None:
-            divergence = _number("divergence", divergence, "a number above 1, or None",
+            divergence = _checks.real("divergence", divergence, "a number above 1, or None",
                                  lambda v: v > 1)
         self.divergence = divergence
         self._rows: list[tuple[int, float, float, float]] = []
@@ -186,16 +178,14 @@ def range_test(
         Smith, L. N. (2017). Cyclical learning rates for training neural networks. *WACV*.
         https://arxiv.org/abs/1506.01186
     """
-    if not isinstance(data, Dataset):
-        raise ValueError(
-            f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}")
+    _checks.instance("model", model, keras.Model, "a Keras model (see nntrain.models)")
+    _checks.instance("data", data, Dataset, "an nntrain Dataset (see nntrain.data.load)")
     test = LRRangeTest(min_lr, max_lr, steps, smoothing, divergence)
     n = len(data.x_train)
-    batch_size = _integer("batch_size", batch_size, 1)
+    batch_size = _checks.integer("batch_size", batch_size, minimum=1)
     if batch_size > n:
-        raise ValueError(f"`batch_size` must be at most the {n} training examples. "
-                         f"Received: batch_size={batch_size}")
-    seed = _integer("seed", seed, 0)
+        _checks.fail("batch_size", f"at most the {n} training examples", batch_size)
+    seed = _checks.integer("seed", seed, minimum=0)
     if isinstance(optimizer, str):
         optimizer = _optimizers.get(optimizer)
     start = model.get_weights()
@@ -212,9 +202,7 @@ def range_test(
 
 
 def _check_frame(frame) -> None:
-    if not isinstance(frame, pd.DataFrame) or not set(_COLUMNS) <= set(frame.columns) or len(frame) < 2:
-        raise ValueError(f"`frame` must be a DataFrame of range_test with columns {_COLUMNS} and "
-                         f"at least two rows. Received: frame={type(frame).__name__}")
+    _checks.frame("frame", frame, _COLUMNS, min_rows=2, what="a DataFrame of range_test")
 
 
 def suggest(frame: pd.DataFrame, rule: str = "minimum") -> float:
@@ -237,8 +225,7 @@ def suggest(frame: pd.DataFrame, rule: str = "minimum") -> float:
         >>> suggest(frame, rule="steepest")
     """
     _check_frame(frame)
-    if rule not in RULES:
-        raise ValueError(f"`rule` must be one of {list(RULES)}. Received: rule={rule!r}")
+    _checks.choice("rule", rule, list(RULES))
     rates = frame["learning_rate"].to_numpy(float)
     smoothed = frame["smoothed_loss"].to_numpy(float)
     finite = np.isfinite(smoothed)
@@ -266,6 +253,9 @@ def plot(frame: pd.DataFrame, ax: Axes | None = None, rule: str | None = "minimu
         >>> ax = plot(range_test(nt.models.mlp(), nt.load("mnist")))
     """
     _check_frame(frame)
+    _checks.axes("ax", ax, none=True)
+    if rule is not None:
+        _checks.choice("rule", rule, list(RULES))
     import matplotlib.pyplot as plt
 
     if ax is None:
