@@ -1,6 +1,8 @@
 # Two commands for a newcomer (see README.md):
 #   make book   build the website into _build/html   (the main job)
 #   make test   run every test: package, notebooks, and a strict build of the site
+# and one for instructors:
+#   make assignments   student copies of the labs (solutions taken out) in _build/assignments
 # Each creates .venv and installs what it needs on first use.
 
 PYTHON ?= python3
@@ -33,7 +35,7 @@ NOTEBOOKS := $(sort $(wildcard chapters/*.ipynb labs/*.ipynb))
 TEST_WORKERS ?= 2
 XDIST        := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: all install book test test-package test-notebooks test-colab test-book test-site test-matrix lab clean clean-venv
+.PHONY: all install book assignments test test-package test-notebooks test-colab test-book test-site test-matrix lab clean clean-venv
 
 all: book
 
@@ -60,6 +62,15 @@ book: $(STAMP)
 	  $(EXECUTE) --cache _build/.jupyter_cache $(NOTEBOOKS) && \
 	  $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "The website is in _build/html/index.html"
+
+# Student copies of the labs, for instructors to hand out: each solved lab with the code between
+# nbgrader's `### BEGIN SOLUTION` / `### END SOLUTION` markers replaced by `# YOUR CODE HERE`
+# (and a None answer, so that the `nt.check.exercise` line gives its hint), the `{solution}`
+# blocks and the hidden test cells removed, outputs cleared (_ext/assignments.py). The website
+# carries the same copies, linked from each lab's page.
+ASSIGNMENTS_DIR ?= _build/assignments
+assignments: $(STAMP)
+	$(BIN)/python _ext/assignments.py --out $(ASSIGNMENTS_DIR) $(sort $(wildcard labs/*.ipynb))
 
 # Every test, at the scale of the `smoke` profile.
 test: test-package test-notebooks test-colab test-book test-site

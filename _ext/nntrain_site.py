@@ -16,6 +16,12 @@ Two jobs, both small:
   way. It also drops the ipywidgets state that myst-nb would embed in such a page: no
   widget manager runs on the site (``nb_ipywidgets_js`` is empty in ``_config.yml``), so
   the state would only add weight.
+* **The labs' student versions.** Each lab page links to its student copy (a raw
+  ``<a href="../assignments/<lab>.ipynb">`` in the lab's first cell: a Markdown link to an
+  ``.ipynb`` would be resolved as a page of the book). Once the site is written, this
+  extension writes those copies into its ``assignments/`` folder with ``_ext/assignments.py``
+  (the solutions between nbgrader's ``### BEGIN SOLUTION`` / ``### END SOLUTION`` markers
+  taken out), the same code that ``make assignments`` runs.
 * **The status page.** The ``{nntrain-build-info}`` directive renders a table of the run
   profile and the versions the site was built with (Python, Keras, TensorFlow, JAX, NumPy,
   Jupyter Book, ...). The notebooks' execution times come from myst-nb's own
@@ -29,6 +35,7 @@ Jupyter Book loads it through ``sphinx.local_extensions`` in ``_config.yml``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -58,6 +65,10 @@ MATHJAX_PARTS = ("a11y", "adaptors", "input", "output", "sre", "ui")
 EXPLORER_CLASS = "nntrain-explorer"
 VEGA_BUNDLE = "nntrain-vega.js"
 WIDGET_STATE_TYPE = "application/vnd.jupyter.widget-state+json"
+
+# The folder of the built site that holds the labs' student copies (the labs link to
+# ../assignments/<lab>.ipynb).
+ASSIGNMENTS_DIR = "assignments"
 
 # (label, distribution names tried in order) for the versions table.
 _DISTRIBUTIONS = (
@@ -158,6 +169,22 @@ def _write_vega_bundle(app: Sphinx, exception: Exception | None) -> None:
     target = Path(app.outdir) / "_static" / VEGA_BUNDLE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(_vega_bundle(app), encoding="utf-8")
+
+
+def _write_assignments(app: Sphinx, exception: Exception | None) -> None:
+    """The student copy of every lab into the site's ``assignments/`` folder."""
+    labs = sorted(Path(app.srcdir).glob("labs/*.ipynb"))
+    if exception is not None or app.builder.format != "html" or not labs:
+        return
+    if importlib.util.find_spec("nbgrader") is None:  # its ClearSolutions takes the solutions out
+        raise ExtensionError(
+            "nbgrader is not installed, so the labs' student versions cannot be written: "
+            "install the `book` extra (`pip install -e '.[book]'`).")
+    # _ext/assignments.py, loaded by its path (it is a script, not an installed module).
+    spec = importlib.util.spec_from_file_location("nntrain_assignments", Path(__file__).with_name("assignments.py"))
+    assignments = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(assignments)
+    assignments.write(labs, Path(app.outdir) / ASSIGNMENTS_DIR)
 
 
 def _version(names: tuple[str, ...]) -> str:
@@ -266,6 +293,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.connect("html-page-context", _dedupe_scripts)
     app.connect("html-page-context", _explorer_scripts)
     app.connect("build-finished", _write_vega_bundle)
+    app.connect("build-finished", _write_assignments)
     app.add_directive("nntrain-build-info", BuildInfoTable)
     app.add_node(_ledger_placeholder)
     app.add_directive("nntrain-claims-ledger", ClaimsLedger)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
+
 __all__ = ["Feedback", "available", "close", "equal", "exercise", "register"]
 
 Checker = Callable[[object], "Feedback"]
@@ -71,8 +73,9 @@ def available() -> list[str]:
 def exercise(name: str, answer: object) -> Feedback:
     """Check ``answer`` to the exercise ``name`` and return the :class:`Feedback`.
 
-    An answer of the wrong kind (a string where a number is due, a wrong shape) is a wrong
-    answer with a hint, not an error; only an unknown exercise name raises.
+    An answer of the wrong kind (a string where a number is due, a wrong shape) or no answer
+    at all (``None``, what a student copy of a lab starts with) is a wrong answer with a hint,
+    not an error; only an unknown exercise name raises.
 
     Args:
         name: the exercise, ``"<notebook>.<exercise>"``; see :func:`available`.
@@ -102,7 +105,11 @@ def close(answer: object, expected: object, *, hint: str, rtol: float = 1e-4,
     Returns:
         The :class:`Feedback`.
     """
+    rtol = _checks.non_negative("rtol", rtol)
+    atol = _checks.non_negative("atol", atol)
     expected = np.asarray(expected, dtype=float)
+    if answer is None:  # a student copy's stub (`answer = None`), not yet replaced
+        return Feedback(False, f"There is no answer yet (it is None). {hint}")
     try:
         value = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):

@@ -81,7 +81,8 @@ def _compare_parts(got: object, expected: dict[str, np.ndarray], hints: dict[str
                                    f"{sorted(map(str, got))}.")
         got = [got[n] for n in names]
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        return Feedback(False, f"Return the {len(names)} arrays ({', '.join(names)}) as a tuple.")
+        return Feedback(False, f"Return a dict with the keys {names} (a tuple of the "
+                               f"{len(names)} arrays in that order works too).")
     for name, value in zip(names, got):
         verdict = close(value, expected[name], rtol=1e-6, atol=1e-9, hint=hints[name])
         if not verdict:
