@@ -82,8 +82,12 @@ def cost_comparison(x: np.ndarray, y: np.ndarray, hidden_sizes: Iterable[int], *
         True
     """
     _checks.integer("repeats", repeats, minimum=1)
-    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    y = np.asarray(y, dtype=np.float64)
+    _checks.seed("seed", seed)
+    hidden_sizes = _checks.sequence("hidden_sizes", hidden_sizes, lambda m: _checks.is_int(m) and m >= 1,
+                                    accepted="a non-empty list of positive integers")
+    x, y = _checks.examples(x, y)
+    x = x.astype(np.float64).reshape(len(x), -1)
+    y = y.astype(np.float64)
     n_out = 1 if y.ndim == 1 else y.shape[1]
     rows = []
     for m in hidden_sizes:

@@ -84,9 +84,7 @@ class TwoLayerNet:
             value = getattr(self, name)
             _checks.integer(name, value, minimum=1)
         for name in ("hidden_activation", "output_activation"):
-            if getattr(self, name) not in ACTIVATIONS:
-                raise ValueError(f"`{name}` must be one of {sorted(ACTIVATIONS)}. "
-                                 f"Received: {name}={getattr(self, name)!r}")
+            _checks.choice(name, getattr(self, name), sorted(ACTIVATIONS))
 
     @functools.cached_property
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -113,7 +111,7 @@ class TwoLayerNet:
     def init(self, seed: int = 0) -> np.ndarray:
         """Weights drawn from :math:`\\mathcal{N}(0, 1/\\text{fan-in})` (LeCun et al., 1998),
         biases 0; returned as the flat vector ``theta``."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_checks.seed("seed", seed))
         parts = [rng.normal(0.0, 1.0 / np.sqrt(s[0]), s) if len(s) == 2 else np.zeros(s)
                  for s in self.shapes.values()]
         return np.concatenate([p.reshape(-1) for p in parts])

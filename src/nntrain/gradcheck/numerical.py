@@ -34,8 +34,7 @@ def _partials(f: Callable[[np.ndarray], float], theta: np.ndarray, indices: Iter
 
 def _check_step(epsilon: float, method: str) -> None:
     _checks.real("epsilon", epsilon, "a positive number", lambda v: v > 0)
-    if method not in _METHODS:
-        raise ValueError(f"`method` must be one of {list(_METHODS)}. Received: method={method!r}")
+    _checks.choice("method", method, _METHODS)
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray, *,
@@ -68,8 +67,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray, *,
         >>> np.round(g, 6).tolist()
         [3.0, 12.0]
     """
+    _checks.function("f", f, "a callable theta -> float")
     _check_step(epsilon, method)
-    theta = np.asarray(theta, dtype=np.float64)
+    theta = _checks.array("theta", theta, dtype=np.float64)
     return _partials(f, theta, range(theta.size), epsilon, method).reshape(theta.shape)
 
 
@@ -99,10 +99,13 @@ def relative_error(analytic: np.ndarray, numerical: np.ndarray) -> float:
         >>> round(relative_error(np.array([1.0]), np.array([2.0])), 4)   # a factor 2 wrong
         0.3333
     """
-    a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numerical, dtype=np.float64)
+    # NaN or inf in a gradient is a finding (the error is then NaN), not a bad argument; an
+    # empty pair (an empty group of parameters) agrees trivially.
+    a = _checks.array("analytic", analytic, dtype=np.float64, min_size=0, finite=False)
+    n = _checks.array("numerical", numerical, dtype=np.float64, min_size=0, finite=False)
     if a.shape != n.shape:
-        raise ValueError("`analytic` and `numerical` must have the same shape. Received: "
-                         f"analytic.shape={a.shape}, numerical.shape={n.shape}")
+        _checks.fail("numerical", f"an array of the shape of `analytic` {a.shape}", numerical,
+                     shown=_checks.shown(n))
     scale = np.linalg.norm(a) + np.linalg.norm(n)
     return 0.0 if scale == 0 else float(np.linalg.norm(a - n) / scale)
 
@@ -142,12 +145,17 @@ def gradient_check(f: Callable[[np.ndarray], float], grad: np.ndarray, theta: np
         >>> bool(table.loc["all", "passes"])
         True
     """
+    _checks.function("f", f, "a callable theta -> float")
     _check_step(epsilon, method)
     _checks.real("tolerance", tolerance, "a positive number", lambda v: v > 0)
-    theta, grad = np.asarray(theta, dtype=np.float64), np.asarray(grad, dtype=np.float64)
-    if theta.ndim != 1 or grad.shape != theta.shape:
-        raise ValueError("`theta` must be a flat vector and `grad` have its shape. Received: "
-                         f"theta.shape={theta.shape}, grad.shape={grad.shape}")
+    _checks.seed("seed", seed)
+    theta = _checks.array("theta", theta, ndim=1, dtype=np.float64, accepted="a flat vector of finite numbers")
+    grad = _checks.array("grad", grad, dtype=np.float64, finite=False)
+    if grad.shape != theta.shape:
+        _checks.fail("grad", f"an array of the shape of `theta` {theta.shape}", grad, shown=_checks.shown(grad))
+    if groups is not None and not (isinstance(groups, Mapping)
+                                   and all(isinstance(p, slice) for p in groups.values())):
+        _checks.fail("groups", "None or a mapping {name: slice of theta}", groups, shown=_checks.shown(groups))
     if sample is not None:
         _checks.integer("sample", sample, minimum=1, accepted="None or a positive integer")
     groups = dict(groups) if groups is not None else {"all": slice(0, theta.size)}
