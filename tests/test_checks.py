@@ -108,3 +108,43 @@ def _inputs_refused_once_accepted():
 def test_inputs_that_were_silently_accepted_are_refused_by_name(case):
     with pytest.raises(ValueError, match="Received: "):
         _inputs_refused_once_accepted()[case]()
+
+
+def test_boolean_and_seed():
+    assert _checks.boolean("flag", np.bool_(True)) is True
+    with pytest.raises(ValueError, match=r"^`flag` must be True or False\. Received: flag='yes'$"):
+        _checks.boolean("flag", "yes")
+    assert _checks.seed("seed", np.int64(3)) == 3 and _checks.seed("seed", None, none=True) is None
+    with pytest.raises(ValueError, match=r"^`seed` must be a non-negative integer\. Received: seed=2\.5$"):
+        _checks.seed("seed", 2.5)
+    with pytest.raises(ValueError, match=r"non-negative integer or None\. Received: seed=-1$"):
+        _checks.seed("seed", -1, none=True)
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("abc", "'abc'"), (object, "<class 'object'>"), (np.zeros((0, 2)), "<ndarray of shape (0, 2)>"),
+    ([[1.0, math.nan]], "<ndarray of shape (1, 2)> holding NaN or inf"), (np.ones(3), "<ndarray of shape (3,)>"),
+])
+def test_array_refuses_text_empty_non_finite_and_wrong_dimensions(value, shown):
+    with pytest.raises(ValueError, match=r"^`x` must be .*\. Received: x=" + re.escape(shown) + "$"):
+        _checks.array("x", value, ndim=2)
+
+
+def test_array_examples_sequence_and_frame():
+    import pandas as pd
+
+    assert _checks.array("x", [[1, 2]], ndim=2).dtype == np.float64
+    x, y = _checks.examples(np.ones((3, 2), "float32"), np.arange(3))
+    assert x.dtype == np.float32 and y.dtype.kind == "i"  # dtypes kept
+    with pytest.raises(ValueError, match=r"^`y` must be an array with one row per example of `x` \(3\)\. "
+                                         r"Received: y=<ndarray of shape \(2,\)>$"):
+        _checks.examples(np.ones((3, 2)), np.ones(2))
+    assert _checks.sequence("rates", (0.1, 0.2), lambda v: v > 0, accepted="positive rates") == [0.1, 0.2]
+    for bad in ("0.1", [], [0.1, -1.0], 0.1):
+        with pytest.raises(ValueError, match=r"^`rates` must be positive rates\. Received: rates="):
+            _checks.sequence("rates", bad, lambda v: v > 0, accepted="positive rates")
+    frame = pd.DataFrame({"a": [1]})
+    assert _checks.frame("t", frame, ["a"], min_rows=1) is frame
+    with pytest.raises(ValueError, match=r"^`t` must be a DataFrame with the columns \['b'\]\. "
+                                         r"Received: t=<DataFrame of 1 rows with columns \['a'\]>$"):
+        _checks.frame("t", frame, ["b"])

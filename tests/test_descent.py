@@ -90,5 +90,5 @@ def test_bad_input_is_a_clear_error(kwargs, message):
 
 def test_mismatched_lengths_are_a_clear_error():
     x, y = _problem()
-    with pytest.raises(ValueError, match=r"Received: len\(x\)=200, len\(y\)=199"):
+    with pytest.raises(ValueError, match=r"`y` must be an array with one row per example of `x` \(200\)\. Received: y=<ndarray of shape \(199,\)>"):
         descent.minimize(descent.linear_mse, np.zeros(4), x, y[:-1], learning_rate=0.1)

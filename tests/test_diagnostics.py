@@ -285,8 +285,8 @@ def test_divergence_guard_stops_a_nan_run_without_raising():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: diagnostics.GradientNorms(np.zeros((4, 2)), np.zeros(4), every=0), "Received: every=0"),
-    (lambda: diagnostics.GradientNorms(np.zeros((4, 2)), np.zeros(3)), "Received: y_probe with 3 rows"),
-    (lambda: diagnostics.GradientNorms(np.zeros((0, 2)), np.zeros(0)), "Received: x_probe with shape"),
+    (lambda: diagnostics.GradientNorms(np.zeros((4, 2)), np.zeros(3)), r"`y_probe` must be an array with one row per example of `x_probe` \(4\). Received: y_probe=<ndarray of shape \(3,\)>"),
+    (lambda: diagnostics.GradientNorms(np.zeros((0, 2)), np.zeros(0)), r"`x_probe` must be a non-empty array.*Received: x_probe=<ndarray of shape \(0, 2\)>"),
     (lambda: diagnostics.UpdateRatios(variables="kernel"), "Received: variables='kernel'"),
     (lambda: diagnostics.ActivationStats(np.zeros((4, 2)), every=1.5), "Received: every=1.5"),
     (lambda: diagnostics.DivergenceGuard(loss_ratio=1), "Received: loss_ratio=1"),
@@ -345,7 +345,7 @@ def test_gradient_through_time_decays_like_a_power_of_the_recurrent_weight():
 
 
 def test_gradient_through_time_wants_sequences():
-    with pytest.raises(ValueError, match=r"`x` must be a batch of sequences.*Received: x with shape \(4, 3\)"):
+    with pytest.raises(ValueError, match=r"`x` must be a batch of sequences.*Received: x=<ndarray of shape \(4, 3\)>"):
         diagnostics.gradient_through_time(_linear_rnn(3), np.zeros((4, 3)), np.zeros(4))
 
 

@@ -81,11 +81,11 @@ def test_bad_input(ax):
         plots.loss_levels(bowl, count=1)
     with pytest.raises(ValueError, match=r"`ax` must be a matplotlib Axes. Received: ax=None"):
         plots.contours(None, bowl)
-    with pytest.raises(ValueError, match=r"`frame` must be a DataFrame with columns x and y"):
+    with pytest.raises(ValueError, match=r"`frame` must be a DataFrame with the columns \['x', 'y'\]. Received: frame=<DataFrame of 1 rows"):
         plots.path(ax, pd.DataFrame({"x": [1.0]}))
-    with pytest.raises(ValueError, match=r"Received: frame missing \['std'\]"):
+    with pytest.raises(ValueError, match=r"`spread` must be a column of `frame`.*Received: spread='std'"):
         plots.band(ax, pd.DataFrame({"epoch": [1], "mean": [1.0]}))
-    with pytest.raises(ValueError, match=r"Received: counts.shape=\(2, 3\), edges.shape=\(3,\)"):
+    with pytest.raises(ValueError, match=r"`edges` must be an array of bin edges of shape \(bins \+ 1,\) = \(4,\). Received: edges=<ndarray of shape \(3,\)>"):
         plots.layer_histograms([ax, ax], np.ones((2, 3)), np.ones(3))
-    with pytest.raises(ValueError, match=r"`axes` must hold one Axes per layer \(2\). Received: 1 axes"):
+    with pytest.raises(ValueError, match=r"`axes` must be a list of one Axes per layer \(2\). Received: axes=<1 Axes>"):
         plots.layer_histograms([ax], np.ones((2, 3)), np.ones(4))

@@ -190,7 +190,7 @@ def test_histograms_of_a_constant_signal_do_not_fail():
         ({"depth": 0}, "`depth` must be a positive integer. Received: depth=0"),
         ({"width": 2.5}, "`width` must be a positive integer. Received: width=2.5"),
         ({"seed": -1}, "`seed` must be a non-negative integer. Received: seed=-1"),
-        ({"init": "nope"}, "`identifier` must be one of"),
+        ({"init": "nope"}, "`init` must be an initializer name, one of"),
         ({"init": 3}, "`init` must be an initializer name"),
         ({"activation": "softmax"}, "`activation` must be elementwise"),
         ({"activation": "nope"}, "`activation` must be an elementwise Keras activation"),

@@ -33,7 +33,7 @@ def test_compare_gives_difference_and_spread():
 
 
 def test_compare_names_missing_columns():
-    with pytest.raises(ValueError, match=r"`ours` must have the columns .*Received: ours without \['dataset'\]"):
+    with pytest.raises(ValueError, match=r"`ours` must be a DataFrame with the columns .*Received: ours=<DataFrame without \['dataset'\]>"):
         published.compare(pd.DataFrame({"model": [], "init": [], "test_accuracy": []}),
                           published.case_study())
 

@@ -153,7 +153,7 @@ def test_run_refuses_arguments_the_configurations_set(digits):
 def test_predict_refuses_a_sweep_it_cannot_rebuild(small_search):
     result = small_search.sweeps[0]
     other = type(result)(table=result.table, history=result.history, config={"model": "custom"})
-    with pytest.raises(ValueError, match=r"Received: result with model='custom'"):
+    with pytest.raises(ValueError, match=r"Received: result=<SweepResult with model='custom'>"):
         search.predict(other, np.zeros((1, 8, 8, 1)))
 
 
@@ -222,7 +222,7 @@ def test_selection_optimism_is_zero_for_one_model_and_grows_with_choice():
 def test_selection_optimism_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`correct` must be a \(models, examples\) array"):
         search.selection_optimism(np.full((3, 4), 0.5), [1])
-    with pytest.raises(ValueError, match=r"`candidates` must be integers in \[1, 3\]"):
+    with pytest.raises(ValueError, match=r"`candidates` must be a non-empty list of integers in \[1, 3\]"):
         search.selection_optimism(np.ones((3, 4)), [4])
     with pytest.raises(ValueError, match=r"Received: repeats=0"):
         search.selection_optimism(np.ones((3, 4)), [1], repeats=0)
@@ -242,5 +242,5 @@ def test_random_search_finds_the_best_with_the_whole_pool_and_counts_distinct_va
     assert few["distinct_learning_rate"].mean() == pytest.approx(4 * (1 - 84 / 220), abs=0.05)
     with pytest.raises(ValueError, match=r"`trials` must be an integer in \[1, 12\]"):
         search.random_search(pool, "val_accuracy_mean", trials=13)
-    with pytest.raises(ValueError, match=r"`distinct` must name columns"):
+    with pytest.raises(ValueError, match=r"`distinct` must be a list of columns"):
         search.random_search(pool, "val_accuracy_mean", trials=2, distinct=["nope"])

@@ -100,7 +100,7 @@ def test_learning_rate_explorer_bad_input(lr_explorer):
         widgets.explore_learning_rate(learning_rates=[0.1, 0.2, 0.5])
     with pytest.raises(ValueError, match=r"`surface_names` must be a non-empty list .*Received: surface_names='saddle'"):
         widgets.explore_learning_rate("saddle")
-    with pytest.raises(ValueError, match=r"`surface_names` must name distinct surfaces"):
+    with pytest.raises(ValueError, match=r"`surface_names` must be a non-empty list of distinct surfaces.*Received: surface_names=\['saddle', 'saddle'\]"):
         widgets.explore_learning_rate(["saddle", "saddle"])
     with pytest.raises(ValueError, match=r"`steps` must be an integer from 1 to 1000. Received: steps=0"):
         widgets.explore_learning_rate(steps=0)
@@ -178,7 +178,7 @@ def test_initialization_explorer_computes_on_demand_with_progress(digits):
 def test_initialization_explorer_bad_input(digits):
     with pytest.raises(ValueError, match=r"`data` must be a classification nntrain Dataset"):
         widgets.explore_initialization(None)
-    with pytest.raises(ValueError, match=r"`activations` must be names from .*Received: activations=\['elu'\]"):
+    with pytest.raises(ValueError, match=r"`activations` must be a non-empty list of distinct names from .*Received: activations=\['elu'\]"):
         widgets.explore_initialization(digits, activations=["elu"])
     with pytest.raises(ValueError, match=r"`depths` must be increasing integers .*Received: depths=\[5, 2\]"):
         widgets.explore_initialization(digits, depths=[5, 2])
@@ -206,7 +206,7 @@ def test_optimizer_explorer_paths_and_checkboxes():
 
 
 def test_optimizer_explorer_bad_input():
-    with pytest.raises(ValueError, match=r"`optimizer_names` must be distinct names from .*Received: optimizer_names=\['lion'\]"):
+    with pytest.raises(ValueError, match=r"`optimizer_names` must be a list of 1 to 7 distinct names from .*Received: optimizer_names=\['lion'\]"):
         widgets.explore_optimizers(["lion"])
     with pytest.raises(ValueError, match=r"`learning_rates` must be increasing positive rates"):
         widgets.explore_optimizers(["sgd"], learning_rates=[0.1, 0.01])

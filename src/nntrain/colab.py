@@ -33,7 +33,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__, distribute
+from . import __version__, _checks, distribute
 from ._files import atomic_write
 from .profiles import ENV_VAR, Profile, setup as _setup
 
@@ -117,8 +117,13 @@ _GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
+_VERSION = re.compile(r"^\d+(\.\d+)*([.+-]?[A-Za-z0-9]+)*$")  # PEP 440-like: 0.1.0, 1.0rc1
+
+
 def release_ref(version: str = __version__) -> str:
     """The tag of a release, ``v<version>``: what released labs install from."""
+    if not (isinstance(version, str) and _VERSION.match(version)):
+        _checks.fail("version", "a version string such as '0.1.0'", version)
     return f"v{version}"
 
 

@@ -487,6 +487,9 @@ def _check_dataset(data: Dataset) -> None:
         elif x.shape[1:] != shape:
             fail(f"x_{split}", f"examples of the training split's shape {shape}",
                  f"<array of shape {x.shape}>")
+        if len(x) == 0 and y.ndim == 1 and len(y):
+            fail(f"x_{split}", f"an array with one example per target of y_{split} ({len(y)})",
+                 f"<array of shape {x.shape}>")
         if y.ndim != 1 or len(y) != len(x):
             fail(f"y_{split}", f"a 1-D array with one target per example of x_{split} ({len(x)})",
                  f"<array of shape {y.shape}>")

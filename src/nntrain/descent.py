@@ -56,6 +56,14 @@ def linear_mse(params: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float,
         >>> float(loss), grad.tolist()
         (4.0, [-4.0, -4.0])
     """
+    params = _checks.array("params", params, ndim=1, finite=False)  # a diverged run's are inf
+    x, y = _checks.examples(x, y)
+    if x.ndim != 2 or y.ndim != 1:
+        _checks.fail("x" if x.ndim != 2 else "y", "of shape (n, d)" if x.ndim != 2 else "of shape (n,)",
+                     None, shown=_checks.shown(x if x.ndim != 2 else y))
+    if len(params) != x.shape[1] + 1:
+        _checks.fail("params", f"a vector of length d + 1 = {x.shape[1] + 1}", params,
+                     shown=_checks.shown(params))
     w, b = params[:-1], params[-1]
     residual = x @ w + b - y
     n = len(y)
@@ -136,17 +144,17 @@ def minimize(
         Robbins and Monro (1951), A Stochastic Approximation Method,
         https://doi.org/10.1214/aoms/1177729586
     """
+    _checks.function("loss_and_grad", loss_and_grad, "a callable (params, x, y) -> (loss, gradient)")
+    params0 = _checks.array("params0", params0, ndim=1)
+    x, y = _checks.examples(x, y)
     n = len(y)
-    if len(x) != n:
-        raise ValueError(f"`x` and `y` must have the same length. Received: len(x)={len(x)}, len(y)={n}")
     _checks.real("learning_rate", learning_rate, "a positive number", lambda v: v > 0)
     _checks.integer("epochs", epochs, minimum=1, accepted="an integer >= 1")
     if batch_size is None:
         batch_size = n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= n:
-        raise ValueError(
-            f"`batch_size` must be None or an integer in [1, {n}]. Received: batch_size={batch_size!r}"
-        )
+    if not _checks.is_int(batch_size) or not 1 <= batch_size <= n:
+        _checks.fail("batch_size", f"None or an integer in [1, {n}]", batch_size)
+    _checks.seed("seed", seed)
 
     rng = np.random.default_rng(seed)
     params = np.array(params0, dtype=np.float64)

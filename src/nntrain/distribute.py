@@ -198,8 +198,8 @@ def strategy(kind: str = "auto", verbose: bool = True) -> Strategy:
         Goyal et al. (2017), "Accurate, large minibatch SGD",
         https://arxiv.org/abs/1706.02677 (the global batch grows with the replicas).
     """
-    if kind not in KINDS:
-        raise ValueError(f"`kind` must be one of {list(KINDS)}. Received: kind={kind!r}")
+    _checks.choice("kind", kind, KINDS)
+    verbose = _checks.boolean("verbose", verbose)
     backend = keras.backend.backend()
     if backend not in ("tensorflow", "jax"):
         raise ValueError(

@@ -126,10 +126,8 @@ def cnn(
     shape = _check_input_shape(input_shape)
     # two valid 3x3 convolutions and two 2x2 poolings need at least 10 pixels a side
     if len(shape) != 3 or min(shape[:2]) < 10:
-        raise ValueError(
-            "`input_shape` must be (height, width, channels) with height and width of at "
-            f"least 10. Received: input_shape={input_shape!r}"
-        )
+        _checks.fail("input_shape", "(height, width, channels) with height and width of at least 10",
+                     input_shape)
     _check_num_classes(num_classes)
     kernels = _Kernels(init, seed)
     return keras.Sequential(
@@ -183,12 +181,12 @@ def regression(
     shape = _check_input_shape(input_shape)
     normalization = keras.layers.Normalization(name="normalization")
     if normalization_data is not None:
-        data = np.asarray(normalization_data, dtype="float32")
+        data = _checks.array("normalization_data", normalization_data, dtype="float32",
+                             accepted="a non-empty array of finite numbers of shape "
+                                      f"(n, {', '.join(map(str, shape))}), to match `input_shape`")
         if data.ndim < 1 or data.shape[1:] != shape:
-            raise ValueError(
-                f"`normalization_data` must have shape (n, {', '.join(map(str, shape))}) to "
-                f"match `input_shape`. Received: normalization_data with shape {data.shape}"
-            )
+            _checks.fail("normalization_data", f"an array of shape (n, {', '.join(map(str, shape))}), "
+                         "to match `input_shape`", data, shown=_checks.shown(data))
         normalization.adapt(data)
     kernels = _Kernels(init, seed)
     return keras.Sequential(
@@ -261,6 +259,8 @@ def deep_mlp(
     _checks.integer("depth", depth, minimum=1)
     _checks.integer("width", width, minimum=1)
     _check_activation(activation)
+    batch_norm = _checks.boolean("batch_norm", batch_norm)
+    residual = _checks.boolean("residual", residual)
     shape = _check_input_shape(input_shape)
     _check_num_classes(num_classes)
     kernels = _Kernels(init, seed)
@@ -320,17 +320,14 @@ def rnn(
         Cho et al., 2014, https://arxiv.org/abs/1406.1078 (GRU);
         Saxe et al., 2014, https://arxiv.org/abs/1312.6120 (orthogonal initialization).
     """
-    if cell not in CELLS:
-        raise ValueError(f"`cell` must be one of {list(CELLS)}. Received: cell={cell!r}")
+    _checks.choice("cell", cell, list(CELLS))
     _checks.integer("units", units, minimum=1)
     shape = _check_input_shape(input_shape)
     if len(shape) != 2:
-        raise ValueError(
-            f"`input_shape` must be (timesteps, features). Received: input_shape={input_shape!r}"
-        )
+        _checks.fail("input_shape", "(timesteps, features)", input_shape)
     _check_num_classes(num_classes)
     kernels = _Kernels(init, seed)
-    recurrent = _Kernels(recurrent_init, seed, stream=1)
+    recurrent = _Kernels(recurrent_init, seed, stream=1, name="recurrent_init")
     return keras.Sequential(
         [
             keras.Input(shape),
@@ -359,10 +356,8 @@ def loss_and_metrics(task: str | Dataset) -> tuple[str, list[str]]:
         ('mean_squared_error', ['mean_absolute_error'])
     """
     name = task.task if isinstance(task, Dataset) else task
-    if name not in _TASK_DEFAULTS:
-        raise ValueError(
-            f"`task` must be one of {list(_TASK_DEFAULTS)} or a Dataset. Received: task={task!r}"
-        )
+    if not isinstance(name, str) or name not in _TASK_DEFAULTS:
+        _checks.fail("task", f"one of {list(_TASK_DEFAULTS)} or a Dataset", task, shown=_checks.shown(task))
     loss, metrics = _TASK_DEFAULTS[name]
     return loss, list(metrics)
 
@@ -392,14 +387,13 @@ def compile_for(
         >>> model.loss
         'sparse_categorical_crossentropy'
     """
+    _checks.instance("model", model, keras.Model, "a Keras model (see nntrain.models)")
     default_loss, default_metrics = loss_and_metrics(task)
-    if isinstance(optimizer, str):
-        optimizer = _optimizers.get(optimizer)
-    elif not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise ValueError(
-            "`optimizer` must be an optimizer name or a keras.optimizers.Optimizer. "
-            f"Received: optimizer={optimizer!r}"
-        )
+    optimizer = _optimizers._resolve(optimizer)
+    if loss is not None:
+        _check_loss(loss)
+    if metrics is not None:
+        metrics = _check_metrics(metrics)
     model.compile(
         optimizer=optimizer,
         loss=default_loss if loss is None else loss,
@@ -414,16 +408,19 @@ def compile_for(
 class _Kernels:
     """Hands out one initializer per layer, each with its own seed derived from ``seed``."""
 
-    def __init__(self, init: InitLike, seed: int | None, stream: int = 0):
+    def __init__(self, init: InitLike, seed: int | None, stream: int = 0, name: str = "init"):
+        accepted = "an initializer name or a keras.initializers.Initializer"
         if not isinstance(init, (str, keras.initializers.Initializer)):
-            raise ValueError(
-                "`init` must be an initializer name or a keras.initializers.Initializer. "
-                f"Received: init={init!r}"
-            )
-        if seed is not None and not (_is_int(seed) and seed >= 0):
-            raise ValueError(f"`seed` must be a non-negative integer or None. Received: seed={seed!r}")
+            _checks.fail(name, accepted, init)
+        _checks.seed("seed", seed, none=True)
         self.init, self.seed, self.stream, self.count = init, seed, stream, 0
-        _resolve(init, 0)  # a bad name fails here, before any layer is made
+        try:
+            _resolve(init, 0)  # a bad name fails here, before any layer is made
+        except ValueError:
+            if not isinstance(init, str) or _initializers._lookup(init) is not None:
+                raise
+            _checks.fail(name, f"an initializer name, one of {_initializers.available()}, or a "
+                         "keras.initializers.Initializer", init)
 
     def next_seed(self) -> int | None:
         self.count += 1
@@ -470,27 +467,51 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
         shape = tuple(input_shape)
     except TypeError:
         shape = ()
-    if not shape or not all(_is_int(d) and d >= 1 for d in shape):
-        raise ValueError(
-            "`input_shape` must be a non-empty tuple of positive integers (one example, "
-            f"without the batch axis). Received: input_shape={input_shape!r}"
-        )
+    if isinstance(input_shape, str) or not shape or not all(_is_int(d) and d >= 1 for d in shape):
+        _checks.fail("input_shape", "a non-empty tuple of positive integers (one example, without "
+                     "the batch axis)", input_shape)
     return tuple(int(d) for d in shape)
 
 
 def _check_num_classes(num_classes: object) -> None:
     if num_classes is not None and not (_is_int(num_classes) and num_classes >= 2):
-        raise ValueError(
-            "`num_classes` must be an integer of at least 2, or None for one regression "
-            f"output. Received: num_classes={num_classes!r}"
-        )
+        _checks.fail("num_classes", "an integer of at least 2, or None for one regression output",
+                     num_classes)
 
 
 def _check_activation(activation: object) -> None:
     try:
         keras.activations.get(activation)
     except (ValueError, TypeError):
-        raise ValueError(
-            "`activation` must be a Keras activation name such as 'relu', 'tanh', "
-            f"'sigmoid', 'linear', or a callable. Received: activation={activation!r}"
-        ) from None
+        _checks.fail("activation", "a Keras activation name such as 'relu', 'tanh', 'sigmoid', "
+                     "'linear', or a callable", activation)
+
+
+def _check_loss(loss: object, name: str = "loss") -> object:
+    """``loss``, if Keras can resolve it (a loss name, a ``keras.losses.Loss`` or a callable);
+    else the package's ValueError naming ``name``."""
+    try:
+        if callable(loss) or keras.losses.get(loss) is not None:
+            return loss
+    except (ValueError, TypeError):
+        pass
+    _checks.fail(name, "a Keras loss name, a keras.losses.Loss or a callable", loss,
+                 shown=_checks.shown(loss))
+
+
+def _check_metrics(metrics: object, name: str = "metrics") -> list:
+    """``list(metrics)``, if each is a metric Keras can resolve (a name, a
+    ``keras.metrics.Metric`` or a callable); else the package's ValueError naming ``name``."""
+
+    def known(metric: object) -> bool:
+        if callable(metric) or isinstance(metric, keras.metrics.Metric):
+            return True
+        if not isinstance(metric, str):
+            return False
+        if metric in ("accuracy", "acc", "crossentropy", "ce"):  # resolved by compile per task
+            return True
+        keras.metrics.get(metric)
+        return True
+
+    return _checks.sequence(name, metrics, known, min_len=0,
+                            accepted="a list of Keras metric names, keras.metrics.Metric or callables")

@@ -276,10 +276,11 @@ def train(data: Dataset, depth: int = 2, width: int = 8, activation: str = "tanh
         (1, 60, 60)
     """
     if not isinstance(data, Dataset) or data.input_shape != (2,) or data.num_classes != 2:
-        raise ValueError("`data` must be a two-class Dataset with 2 features (see "
-                         f"nntrain.playground.dataset). Received: data={data!r}")
-    if not _is_int(resolution) or resolution < 2:
-        raise ValueError(f"`resolution` must be an integer of at least 2. Received: resolution={resolution!r}")
+        _checks.fail("data", "a two-class Dataset with 2 features (see nntrain.playground.dataset)",
+                     data, shown=_checks.shown(data))
+    _check_settings(depths=[depth], widths=[width], activations=[activation],
+                    learning_rates=learning_rates, inits=inits, seeds=seeds, optimizer=optimizer,
+                    epochs=epochs, batch_size=batch_size, resolution=resolution, singular=True)
     result = _sweeps.sweep("deep_mlp", data, inits=list(inits), learning_rates=list(learning_rates),
                            seeds=list(seeds), optimizer=optimizer, epochs=epochs,
                            batch_size=batch_size, verbose=0,
@@ -291,6 +292,42 @@ def train(data: Dataset, depth: int = 2, width: int = 8, activation: str = "tanh
                 "epochs": epochs, "batch_size": batch_size}
     return Playground(data=data, sweep=result, x1=x1, x2=x2, probability=probability,
                       settings=settings)
+
+
+def _check_settings(*, depths, widths, activations, learning_rates, inits, seeds, optimizer, epochs,
+                    batch_size, resolution, singular: bool = False) -> None:
+    """The package's ValueError for the first bad setting of :func:`train` or :func:`precompute`,
+    before any network is built (``singular``: ``train``'s one depth, width and activation)."""
+    from . import initializers as _initializers
+    from . import optimizers as _optimizers
+    from .models import _check_activation
+
+    positive_int = lambda v: _is_int(v) and v >= 1  # noqa: E731
+    for name, values in (("depth", depths), ("width", widths)):
+        if singular:
+            _checks.integer(name, values[0], minimum=1)
+        else:
+            _checks.sequence(name + "s", values, positive_int, accepted="a non-empty list of positive integers")
+    if singular:
+        _check_activation(activations[0])
+    else:
+        for activation in _checks.sequence("activations", activations, accepted="a non-empty list of activations"):
+            try:
+                _check_activation(activation)
+            except ValueError:
+                _checks.fail("activations", "a non-empty list of Keras activation names such as "
+                             "'relu', 'tanh', 'linear'", activations)
+    _checks.sequence("learning_rates", learning_rates, lambda v: _checks.is_real(v) and v > 0,
+                     accepted="a non-empty list of positive numbers")
+    names = _initializers.available()
+    _checks.sequence("inits", inits, lambda v: _initializers._lookup(v) is not None,
+                     accepted=f"a non-empty list of initializer names from {names}")
+    _checks.sequence("seeds", seeds, lambda v: _is_int(v) and v >= 0,
+                     accepted="a non-empty list of non-negative integers")
+    _checks.choice("optimizer", optimizer, _optimizers.available())
+    _checks.integer("epochs", epochs, minimum=1)
+    _checks.integer("batch_size", batch_size, minimum=1)
+    _checks.integer("resolution", resolution, minimum=2)
 
 
 def _grid(data: Dataset, resolution: int) -> tuple[np.ndarray, np.ndarray]:
@@ -334,6 +371,13 @@ def precompute(names: Sequence[str] = tuple(DATASETS), depths: Sequence[int] = (
         final ``val_loss``, ``val_accuracy``, ``test_loss``, ``test_accuracy``,
         ``diverged``; ``points`` has ``x1``, ``x2``, ``label``, ``split``.
     """
+    names = _checks.sequence("names", names, lambda v: isinstance(v, str) and v in DATASETS,
+                             accepted=f"a non-empty list of names from {list(DATASETS)}")
+    _checks.seed("seed", seed)
+    _check_settings(depths=depths, widths=widths, activations=activations,
+                    learning_rates=learning_rates, inits=inits, seeds=[seed], optimizer=optimizer,
+                    epochs=epochs, batch_size=batch_size, resolution=resolution)
+    _checks.integer("n", n, minimum=1)
     tables: dict[str, list] = {"boundaries": [], "losses": [], "scores": [], "points": []}
     for name in names:
         data = dataset(name, n=n, seed=seed)

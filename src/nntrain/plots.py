@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import contourpy
 import matplotlib.axes
+import matplotlib.lines
 import numpy as np
 import pandas as pd
 
@@ -55,8 +56,17 @@ _FLOOR = 1e-3
 
 
 def _check_axes(ax) -> None:
-    if not isinstance(ax, matplotlib.axes.Axes):
-        raise ValueError(f"`ax` must be a matplotlib Axes. Received: ax={ax!r}")
+    _checks.axes("ax", ax)
+
+
+def _check_surface(surface) -> None:
+    _checks.instance("surface", surface, Surface, "a Surface (see nntrain.surfaces.get)")
+
+
+def _check_levels(levels) -> np.ndarray:
+    return np.asarray(_checks.sequence("levels", levels, lambda v: _checks.is_real(v) and v > 0,
+                                       accepted="None or a non-empty list of positive numbers "
+                                                "(levels of L - L*)"), dtype=float)
 
 
 def loss_levels(surface: Surface, count: int = _LEVELS) -> np.ndarray:
@@ -73,6 +83,7 @@ def loss_levels(surface: Surface, count: int = _LEVELS) -> np.ndarray:
     Returns:
         ``count`` increasing positive numbers: levels of :math:`L - L^*`.
     """
+    _check_surface(surface)
     _checks.integer("count", count, minimum=2)
     _, _, z = surface.grid(_GRID)
     gap = z - surface.minimum_value
@@ -92,7 +103,8 @@ def contour_lines(surface: Surface, levels: Sequence[float] | None = None, n: in
         One row per vertex: ``level`` (the value of :math:`L - L^*`), ``line`` (an id,
         unique per connected piece), ``order`` (vertex number along the line), ``x``, ``y``.
     """
-    levels = loss_levels(surface) if levels is None else np.asarray(levels, dtype=float)
+    _check_surface(surface)
+    levels = loss_levels(surface) if levels is None else _check_levels(levels)
     x, y, z = surface.grid(n)
     generator = contourpy.contour_generator(x, y, z - surface.minimum_value)
     frames, line = [], 0
@@ -118,7 +130,9 @@ def contours(ax, surface: Surface, levels: Sequence[float] | None = None, *, min
         The ``QuadContourSet``.
     """
     _check_axes(ax)
-    levels = loss_levels(surface) if levels is None else levels
+    _check_surface(surface)
+    minima = _checks.boolean("minima", minima)
+    levels = loss_levels(surface) if levels is None else np.sort(_check_levels(levels))
     x, y, z = surface.grid(_GRID)
     contour_set = ax.contour(x, y, z - surface.minimum_value, levels=levels,
                              cmap="viridis", norm="log", linewidths=0.8, alpha=0.8)
@@ -151,8 +165,8 @@ def path(ax, frame: pd.DataFrame, *, label: str | None = None, color=None, marke
         ``(line, start)``: the ``Line2D`` of the path and the one of its starting dot.
     """
     _check_axes(ax)
-    if not isinstance(frame, pd.DataFrame) or not {"x", "y"} <= set(frame.columns):
-        raise ValueError(f"`frame` must be a DataFrame with columns x and y. Received: frame={type(frame).__name__}")
+    _checks.frame("frame", frame, ["x", "y"])
+    _checks.non_negative("markersize", markersize)
     limits = ax.get_xlim(), ax.get_ylim()
     (line,) = ax.plot(frame["x"], frame["y"], "o-", color=color, label=label,
                       markersize=markersize, linewidth=1.2, zorder=4)
@@ -189,10 +203,14 @@ def band(
         ``(line, fill)``: the ``Line2D`` and the band's ``PolyCollection``.
     """
     _check_axes(ax)
-    missing = {x, y, spread} - set(getattr(frame, "columns", []))
-    if not isinstance(frame, pd.DataFrame) or missing:
-        raise ValueError(f"`frame` must be a DataFrame with columns {x!r}, {y!r} and {spread!r}. "
-                         f"Received: frame missing {sorted(missing)}")
+    _checks.frame("frame", frame)
+    for name, column in (("x", x), ("y", y), ("spread", spread)):
+        if not isinstance(column, str) or column not in frame.columns:
+            _checks.fail(name, f"a column of `frame`, one of {list(frame.columns)}", column)
+    try:
+        matplotlib.lines.Line2D([], [], linestyle=linestyle)
+    except (ValueError, TypeError):
+        _checks.fail("linestyle", "a matplotlib line style such as '-', '--', ':' or '-.'", linestyle)
     frame = frame.sort_values(x)
     mean = frame[y].to_numpy(dtype=float)
     half = np.nan_to_num(frame[spread].to_numpy(dtype=float))
@@ -229,13 +247,15 @@ def layer_histograms(
         Glorot, X. & Bengio, Y. (2010). Understanding the difficulty of training deep
         feedforward neural networks. *AISTATS*. https://proceedings.mlr.press/v9/glorot10a.html
     """
-    counts = np.asarray(counts, dtype=float)
-    edges = np.asarray(edges, dtype=float)
-    if counts.ndim != 2 or edges.shape != (counts.shape[1] + 1,):
-        raise ValueError("`counts` must have shape (layers, bins) and `edges` shape (bins + 1,). "
-                         f"Received: counts.shape={counts.shape}, edges.shape={edges.shape}")
+    counts = _checks.array("counts", counts, ndim=2, accepted="a non-empty array of finite counts of "
+                           "shape (layers, bins)")
+    edges = _checks.array("edges", edges, ndim=1, accepted="a finite array of bin edges of shape (bins + 1,)")
+    if edges.shape != (counts.shape[1] + 1,):
+        _checks.fail("edges", f"an array of bin edges of shape (bins + 1,) = ({counts.shape[1] + 1},)",
+                     edges, shown=_checks.shown(edges))
+    axes = _checks.sequence("axes", axes, accepted=f"a list of one Axes per layer ({len(counts)})")
     if len(axes) != len(counts):
-        raise ValueError(f"`axes` must hold one Axes per layer ({len(counts)}). Received: {len(axes)} axes")
+        _checks.fail("axes", f"a list of one Axes per layer ({len(counts)})", axes, shown=f"<{len(axes)} Axes>")
     labels = [f"layer {i + 1}" for i in range(len(counts))] if labels is None else list(labels)
     widths = np.diff(edges)
     containers = []

@@ -243,8 +243,7 @@ def jacobian_singular_values(
     """
     run = _run(x, init, activation, depth, width, seed)
     if not (_is_int(examples) and 1 <= examples <= len(run.x)):
-        raise ValueError(f"`examples` must be an integer from 1 to the batch size {len(run.x)}. "
-                         f"Received: examples={examples!r}")
+        _checks.fail("examples", f"an integer from 1 to the batch size {len(run.x)}", examples)
     ops = keras.ops
     # J, built from the top: (examples, n_L, n_L) -> ... -> (examples, n_L, n_0)
     product = None
@@ -302,27 +301,27 @@ def _layer_init(init: InitLike, seed: int, layer: int) -> keras.initializers.Ini
     # 31 bits: a seed every backend accepts as a plain int
     layer_seed = int(np.random.SeedSequence([seed, layer]).generate_state(1)[0] >> 1)
     if isinstance(init, str):
-        instance = _initializers.get(init)  # a bad name raises here, naming `identifier`
+        if _initializers._lookup(init) is None:
+            _checks.fail("init", f"an initializer name, one of {_initializers.available()}, or a "
+                         "keras.initializers.Initializer", init)
+        instance = _initializers.get(init)
         return _initializers.get(init, seed=layer_seed) if "seed" in instance.get_config() else instance
     if isinstance(init, keras.initializers.Initializer):
         config = init.get_config()
         if "seed" in config:
             config["seed"] = layer_seed
         return type(init).from_config(config)
-    raise ValueError("`init` must be an initializer name or a keras.initializers.Initializer. "
-                     f"Received: init={init!r}")
+    _checks.fail("init", "an initializer name or a keras.initializers.Initializer", init)
 
 
 def _activation(activation) -> Callable:
-    if activation in _NOT_ELEMENTWISE:
-        raise ValueError(f"`activation` must be elementwise, not one of {list(_NOT_ELEMENTWISE)}. "
-                         f"Received: activation={activation!r}")
+    if isinstance(activation, str) and activation in _NOT_ELEMENTWISE:
+        _checks.fail("activation", f"elementwise, not one of {list(_NOT_ELEMENTWISE)}", activation)
     try:
         return keras.activations.get(activation)
     except (ValueError, TypeError):
-        raise ValueError("`activation` must be an elementwise Keras activation name such as "
-                         f"'relu', 'tanh', 'sigmoid', 'linear', or a callable. "
-                         f"Received: activation={activation!r}") from None
+        _checks.fail("activation", "an elementwise Keras activation name such as 'relu', 'tanh', "
+                     "'sigmoid', 'linear', or a callable", activation)
 
 
 def _derivative(phi: Callable, z):
@@ -345,11 +344,10 @@ def _derivative(phi: Callable, z):
 
 
 def _check_x(x) -> np.ndarray:
-    array = np.asarray(x, dtype=np.float32) if _numeric(x) else None
+    accepted = "a non-empty batch of finite numeric inputs, shape (B, ...)"
+    array = _checks.array("x", x, dtype=np.float32, accepted=accepted) if _numeric(x) else None
     if array is None or array.ndim < 2 or len(array) == 0 or array[0].size == 0:
-        shape = getattr(array, "shape", None)
-        raise ValueError("`x` must be a non-empty batch of numeric inputs, shape (B, ...). "
-                         f"Received: x with shape {shape}")
+        _checks.fail("x", accepted, x, shown=_checks.shown(x if array is None else array))
     return array.reshape(len(array), -1)
 
 

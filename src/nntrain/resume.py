@@ -31,6 +31,7 @@ import warnings
 import keras
 import numpy as np
 
+from . import _checks
 from ._files import atomic_write
 
 __all__ = ["BackupAndRestore"]
@@ -69,7 +70,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     def __init__(self, backup_dir: str | os.PathLike, verbose: int = 0):
         super().__init__(_check_backup_dir(backup_dir), save_freq="epoch",
                          delete_checkpoint=True)
-        self.verbose = verbose
+        if not (_checks.is_int(verbose) and verbose in (0, 1, 2)):
+            _checks.fail("verbose", "0 (silent), 1 or 2 (say so when resuming)", verbose)
+        self.verbose = int(verbose)
         self.previous_logs: list[dict[str, float]] = []  # epochs of earlier sessions
         self._logs: list[dict[str, float]] = []  # every epoch so far
 

@@ -49,6 +49,12 @@ def _fraction(name: str, value: Any) -> Any:
     return _checks.number(name, value, "a number in [0, 1]", lambda v: 0 <= v <= 1)
 
 
+def _steps(name: str, value: object, minimum: int) -> int | float:
+    """A number of steps: a whole number of at least ``minimum`` (``100.0`` is fine, 2.5 is not)."""
+    accepted = "a positive whole number of steps" if minimum else "a non-negative whole number of steps"
+    return _checks.number(name, value, accepted, lambda v: v >= minimum and float(v).is_integer())
+
+
 class _Schedule(_LearningRateSchedule):
     """What the schedules of this module share: the step as a float tensor, and ``plot``."""
 
@@ -94,7 +100,7 @@ class StepDecay(_Schedule):
         super().__init__()
         self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
         self.drop = _checks.number("drop", drop, "a number in (0, 1]", lambda v: 0 < v <= 1)
-        self.step_size = _checks.positive("step_size", step_size)
+        self.step_size = _steps("step_size", step_size, minimum=1)
 
     def __call__(self, step: Any) -> Any:
         t = self._float(step)
@@ -149,7 +155,7 @@ class ExponentialDecay(_Schedule):
     ) -> None:
         super().__init__()
         self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _checks.positive("decay_steps", decay_steps)
+        self.decay_steps = _steps("decay_steps", decay_steps, minimum=1)
         self.decay_rate = _checks.positive("decay_rate", decay_rate)
         if not isinstance(staircase, bool):
             raise ValueError(
@@ -207,7 +213,7 @@ class CosineDecay(_Schedule):
     def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0) -> None:
         super().__init__()
         self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _checks.positive("decay_steps", decay_steps)
+        self.decay_steps = _steps("decay_steps", decay_steps, minimum=1)
         self.alpha = _fraction("alpha", alpha)
 
     def __call__(self, step: Any) -> Any:
@@ -257,7 +263,7 @@ class LinearDecay(_Schedule):
     ) -> None:
         super().__init__()
         self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
-        self.decay_steps = _checks.positive("decay_steps", decay_steps)
+        self.decay_steps = _steps("decay_steps", decay_steps, minimum=1)
         self.end_learning_rate = _checks.non_negative("end_learning_rate", end_learning_rate)
 
     def __call__(self, step: Any) -> Any:
@@ -325,7 +331,7 @@ class LinearWarmup(_Schedule):
                 "a LearningRateSchedule or a positive number", lambda v: v > 0,
             )
         self.schedule_or_float = schedule_or_float
-        self.warmup_steps = _checks.non_negative("warmup_steps", warmup_steps)
+        self.warmup_steps = _steps("warmup_steps", warmup_steps, minimum=0)
         self.initial = _checks.non_negative("initial", initial)
 
     def _after(self, t: Any) -> Any:
@@ -412,7 +418,7 @@ class CosineRestarts(_Schedule):
     ) -> None:
         super().__init__()
         self.initial_learning_rate = _checks.positive("initial_learning_rate", initial_learning_rate)
-        self.first_decay_steps = _checks.positive("first_decay_steps", first_decay_steps)
+        self.first_decay_steps = _steps("first_decay_steps", first_decay_steps, minimum=1)
         # t_mul < 1 would make the periods sum to a finite length, after which i is undefined.
         self.t_mul = _checks.number("t_mul", t_mul, "a number >= 1", lambda v: v >= 1)
         self.m_mul = _checks.positive("m_mul", m_mul)
@@ -481,12 +487,9 @@ def plot(
         >>> len(ax.lines[-1].get_xdata())
         700
     """
-    if not callable(schedule):
-        raise ValueError(
-            "`schedule` must be a LearningRateSchedule or a callable step -> learning rate. "
-            f"Received: schedule={schedule!r}"
-        )
+    _checks.function("schedule", schedule, "a LearningRateSchedule or a callable step -> learning rate")
     _checks.integer("steps", steps, minimum=1)
+    _checks.axes("ax", ax, none=True)
     import matplotlib.pyplot as plt
 
     t = np.arange(int(steps))

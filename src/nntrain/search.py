@@ -385,16 +385,18 @@ def predict(result, x: np.ndarray) -> np.ndarray:
     Returns:
         A float array: class probabilities (classification) or predictions (regression).
     """
+    _checks.instance("result", result, _sweeps.SweepResult, "a SweepResult (see nntrain.sweep)")
     name = result.config.get("model")
     if name not in _sweeps.BUILDERS:
-        raise ValueError(f"`result` must come from a sweep of a builder in {list(_sweeps.BUILDERS)}. "
-                         f"Received: result with model={name!r}")
+        _checks.fail("result", f"a SweepResult of a sweep of a builder in {list(_sweeps.BUILDERS)}",
+                     result, shown=f"<SweepResult with model={name!r}>")
+    x = _checks.array("x", x, dtype="float32", accepted="a non-empty array of finite inputs")
     kwargs = {**result.config.get("model_kwargs", {}), **result.config.get("shape_kwargs", {})}
     one = _sweeps.BUILDERS[name](init="zeros", seed=0, **kwargs)  # its weights are replaced below
     k = len(result.table)
     stacked = _sweeps.stack([one] * k)
     _sweeps.set_member_weights(stacked, result.weights)
-    out = keras.ops.convert_to_numpy(stacked(np.asarray(x, dtype="float32"), training=False))
+    out = keras.ops.convert_to_numpy(stacked(x, training=False))
     return np.moveaxis(out, 1, 0)
 
 
@@ -431,13 +433,12 @@ def summarize(table: pd.DataFrame, metric: str, by: Sequence[str] = ("config",),
     Example:
         >>> summarize(result.table, "val_accuracy", by=["config", "learning_rate"])
     """
-    if metric not in table.columns:
-        raise ValueError(f"`metric` must be a column of the table {list(table.columns)}. "
-                         f"Received: metric={metric!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must be in (0, 1). Received: confidence={confidence!r}")
-    if method not in ("t", "bootstrap"):
-        raise ValueError(f"`method` must be 't' or 'bootstrap'. Received: method={method!r}")
+    _check_metric("table", table, metric)
+    by = _checks.sequence("by", by, lambda c: isinstance(c, str) and c in table.columns,
+                          accepted=f"a non-empty list of columns of the table {list(table.columns)}")
+    _check_confidence(confidence)
+    _checks.choice("method", method, ("t", "bootstrap"))
+    _checks.seed("seed", seed)
     rows = []
     for key, values in table.groupby(list(by), sort=False, dropna=False)[metric]:
         x = values.to_numpy(float)
@@ -480,15 +481,15 @@ def compare(table: pd.DataFrame, a: int, b: int, metric: str = "val_accuracy",
     Returns:
         ``difference`` (mean of :math:`d_s`), ``low``, ``high``, ``p_value`` and ``seeds``.
     """
-    if metric not in table.columns:
-        raise ValueError(f"`metric` must be a column of the table. Received: metric={metric!r}")
+    _check_metric("table", table, metric)
+    _check_confidence(confidence)
     pivot = table.pivot_table(index="seed", columns="config", values=metric)
     for name, value in (("a", a), ("b", b)):
         if value not in pivot.columns:
-            raise ValueError(f"`{name}` must be a config id of the table. Received: {name}={value!r}")
+            _checks.fail(name, "a config id of the table", value)
     pair = pivot[[a, b]].dropna()
     if len(pair) < 2:
-        raise ValueError(f"`a` and `b` need at least two seeds in common. Received: a={a}, b={b}")
+        _checks.fail("b", f"a config with at least two seeds in common with a={a!r}", b)
     test = stats.ttest_rel(pair[a], pair[b])
     ci = test.confidence_interval(confidence)
     return pd.Series({"difference": float((pair[a] - pair[b]).mean()), "low": float(ci.low),
@@ -521,14 +522,15 @@ def selection_optimism(correct: np.ndarray, candidates: Sequence[int], repeats: 
         One row per ``(candidates, repeat)``: ``selected`` (accuracy on :math:`A` of the
         chosen model), ``fresh`` (on :math:`B`) and ``optimism``.
     """
-    correct = np.asarray(correct, dtype=float)
-    if correct.ndim != 2 or correct.shape[1] < 2 or not np.isin(correct, (0.0, 1.0)).all():
-        raise ValueError("`correct` must be a (models, examples) array of 0/1 with at least two "
-                         f"examples. Received: correct with shape {correct.shape}")
+    accepted = "a (models, examples) array of 0/1 with at least two examples"
+    correct = _checks.array("correct", correct, ndim=2, accepted=accepted)
+    if correct.shape[1] < 2 or not np.isin(correct, (0.0, 1.0)).all():
+        _checks.fail("correct", accepted, correct, shown=_checks.shown(correct))
     k, n = correct.shape
-    if not all(_is_int(m) and 1 <= m <= k for m in candidates) or len(candidates) == 0:
-        raise ValueError(f"`candidates` must be integers in [1, {k}]. Received: candidates={candidates!r}")
+    candidates = _checks.sequence("candidates", candidates, lambda m: _is_int(m) and 1 <= m <= k,
+                                  accepted=f"a non-empty list of integers in [1, {k}]")
     _checks.integer("repeats", repeats, minimum=1)
+    _checks.seed("seed", seed)
     rng = np.random.default_rng(seed)
     half = rng.permuted(np.tile(np.arange(n) < n // 2, (repeats, 1)), axis=1)  # (R, n): in A
     acc_a = correct @ half.T.astype(float) / half.sum(1)  # (K, R)
@@ -565,14 +567,13 @@ def random_search(pool: pd.DataFrame, metric: str, trials: int, repeats: int = 1
         The winner's row of ``pool`` for each search, with ``repeat``, ``trials`` and
         ``distinct_{column}`` for each column of ``distinct``.
     """
-    if metric not in pool.columns:
-        raise ValueError(f"`metric` must be a column of the pool. Received: metric={metric!r}")
+    _check_metric("pool", pool, metric)
     if not _is_int(trials) or not 1 <= trials <= len(pool):
-        raise ValueError(f"`trials` must be an integer in [1, {len(pool)}]. Received: trials={trials!r}")
+        _checks.fail("trials", f"an integer in [1, {len(pool)}]", trials)
     _checks.integer("repeats", repeats, minimum=1)
-    missing = [c for c in distinct if c not in pool.columns]
-    if missing:
-        raise ValueError(f"`distinct` must name columns of the pool. Received: distinct={list(distinct)!r}")
+    _checks.seed("seed", seed)
+    distinct = _checks.sequence("distinct", distinct, lambda c: isinstance(c, str) and c in pool.columns,
+                                accepted="a list of columns of the pool", min_len=0)
     rng = np.random.default_rng(seed)
     drawn = np.argsort(rng.random((repeats, len(pool))), axis=1)[:, :trials]
     score = pool[metric].to_numpy(float)
@@ -587,6 +588,17 @@ def random_search(pool: pd.DataFrame, metric: str, trials: int, repeats: int = 1
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _check_metric(name: str, table: object, metric: object) -> None:
+    """``table`` a non-empty DataFrame and ``metric`` one of its columns, or the package's error."""
+    _checks.frame(name, table, min_rows=1)
+    if not isinstance(metric, str) or metric not in table.columns:
+        _checks.fail("metric", f"a column of the {name} {list(table.columns)}", metric)
+
+
+def _check_confidence(confidence: object) -> float:
+    return _checks.real("confidence", confidence, "a number in (0, 1)", lambda v: 0 < v < 1)
 
 
 def _space(space) -> dict[str, Axis]:

@@ -472,10 +472,16 @@ def get(name_or_surface: str | Surface, **kwargs) -> Surface:
         return name_or_surface
     if isinstance(name_or_surface, str) and name_or_surface.lower() in _BY_NAME:
         return _BY_NAME[name_or_surface.lower()](**kwargs)
-    raise ValueError(
-        f"`name_or_surface` must be one of {available()} or a `Surface`. "
-        f"Received: name_or_surface={name_or_surface!r}"
-    )
+    _checks.fail("name_or_surface", f"one of {available()} or a `Surface`", name_or_surface)
+
+
+def _resolve(surface: object, name: str = "surface") -> Surface:
+    """:func:`get` for an argument called ``name`` (a surface or the name of one)."""
+    if isinstance(surface, Surface):
+        return surface
+    if isinstance(surface, str) and surface.lower() in _BY_NAME:
+        return _BY_NAME[surface.lower()]()
+    _checks.fail(name, f"one of {available()} or a `Surface`", surface)
 
 
 def _starts(start, surface: Surface, members: int | None) -> np.ndarray:
@@ -617,7 +623,7 @@ def descend(
         >>> bool(path["loss"].iloc[-1] < 1e-3)
         True
     """
-    surface = get(surface)
+    surface = _resolve(surface)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise ValueError(
             "`optimizer` must be a `keras.optimizers.Optimizer`, e.g. "

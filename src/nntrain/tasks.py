@@ -120,14 +120,14 @@ def adding_problem(
     """
     _checks.integer("timesteps", timesteps, minimum=2)
     _checks.integer("seed", seed, minimum=0)
+    cfg = get_profile(profile)  # checked even when sizes are given
     if sizes is None:
-        cfg = get_profile(profile)
         sizes = tuple(s if s is not None else full
                       for s, full in zip((cfg.n_train, cfg.n_val, cfg.n_test), _FULL_SIZES))
     if (isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) != 3
             or not all(_is_int(s) and s >= 1 for s in sizes)):
-        raise ValueError("`sizes` must be three positive integers (train, validation, test), "
-                         f"or None for the profile's. Received: sizes={sizes!r}")
+        _checks.fail("sizes", "three positive integers (train, validation, test), or None for "
+                     "the profile's", sizes)
     rng = np.random.default_rng(seed)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (
         adding_sequences(int(n), timesteps, rng) for n in sizes)

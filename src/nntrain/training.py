@@ -127,10 +127,8 @@ def train(
         Keras, ``keras.callbacks.BackupAndRestore``,
         https://keras.io/api/callbacks/backup_and_restore/
     """
-    if not isinstance(data, Dataset):
-        raise ValueError(
-            f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}"
-        )
+    _checks.instance("model", model, keras.Model, "a Keras model (see nntrain.models)")
+    _check_data(data)
     cfg = get_profile(profile)
     epochs = cfg.epochs if epochs is None else _checks.integer("epochs", epochs, minimum=1)
     batch_size = cfg.batch_size if batch_size is None else _checks.integer("batch_size", batch_size, minimum=1)
@@ -139,13 +137,9 @@ def train(
     verbose = _checks.resolve_verbose(verbose, (0, 1, 2), interactive)
     if seed is not None:
         _checks.integer("seed", seed, minimum=0, accepted="a non-negative integer or None")
-    callbacks = list(callbacks)
-    for callback in callbacks:
-        if not isinstance(callback, keras.callbacks.Callback):
-            raise ValueError(
-                "`callbacks` must be keras.callbacks.Callback instances. "
-                f"Received: callbacks={callbacks!r}"
-            )
+    callbacks = _checks.sequence("callbacks", callbacks,
+                                 lambda c: isinstance(c, keras.callbacks.Callback), min_len=0,
+                                 accepted="a list of keras.callbacks.Callback instances")
 
     guard = next((c for c in callbacks if isinstance(c, DivergenceGuard)), None)
     if guard is None:
@@ -206,7 +200,10 @@ def epoch_batches(data: Dataset, batch_size: int, seed: int, epochs: range):
         >>> model.fit(**fit_input(data, 64, seed=0, epochs=range(1, 6)), epochs=5)  # the same
     """
     # Checked here, when called, not when the first batch is asked for.
+    _check_data(data)
     batch_size = _checks.integer("batch_size", batch_size, minimum=1)
+    _checks.seed("seed", seed)
+    _checks.instance("epochs", epochs, range, "a range of epochs, e.g. range(1, 11)")
     return _batches(data, batch_size, seed, epochs)
 
 
@@ -231,10 +228,16 @@ def fit_input(data: Dataset, batch_size: int, seed: int, epochs: range) -> dict:
     Example:
         >>> model.fit(**fit_input(data, 64, seed=0, epochs=range(1, 6)), epochs=5)
     """
+    _check_data(data)
+    batch_size = _checks.integer("batch_size", batch_size, minimum=1)
     if _tensorflow_replicas() > 1:
         return {"x": data.x_train, "y": data.y_train, "batch_size": batch_size}
     return {"x": epoch_batches(data, batch_size, seed, epochs), "shuffle": False,
             "steps_per_epoch": math.ceil(len(data.x_train) / batch_size)}
+
+
+def _check_data(data: object) -> None:
+    _checks.instance("data", data, Dataset, "an nntrain Dataset (see nntrain.data.load)")
 
 
 def _tensorflow_replicas() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import _checks
 from .scalar import Scalar, _topological_order
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ def trace(root: Scalar) -> pd.DataFrame:
     """
     import pandas as pd
 
+    _checks.instance("root", root, Scalar, "a Scalar")
     order = _topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}
     return pd.DataFrame(
@@ -72,12 +74,11 @@ def draw(root: Scalar, ax: Axes | None = None, show_grad: bool = True,
         >>> y = (a + b) * (b + 1); y.backward()
         >>> ax = draw(y)
     """
-    if not isinstance(root, Scalar):
-        raise ValueError(f"`root` must be a Scalar. Received: root={root!r}")
-    if max_columns is not None and (isinstance(max_columns, bool) or not isinstance(max_columns, int)
-                                    or max_columns < 2):
-        raise ValueError("`max_columns` must be None or an integer >= 2. "
-                         f"Received: max_columns={max_columns!r}")
+    _checks.instance("root", root, Scalar, "a Scalar")
+    _checks.axes("ax", ax, none=True)
+    _checks.boolean("show_grad", show_grad)
+    if max_columns is not None:
+        _checks.integer("max_columns", max_columns, minimum=2, accepted="None or an integer >= 2")
     order = _topological_order(root)
     # Depth counted back from the root (longest path), so each input sits just left of the
     # first operation that needs it; column 2r holds values of depth r and column 2r + 1

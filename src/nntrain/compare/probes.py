@@ -68,15 +68,14 @@ def gradient_alignment(
         >>> frame = gradient_alignment(model, x, y, batch_sizes=[1, 32], draws=20)
         >>> frame.groupby("batch_size")["cosine"].median()
     """
+    _checks.instance("model", model, keras.Model, "a built keras.Model")
+    x, y = _checks.examples(x, y)
     n = len(x)
-    if isinstance(batch_sizes, (str, bytes)) or not isinstance(batch_sizes, Sequence) or not batch_sizes:
-        raise ValueError(f"`batch_sizes` must be a non-empty list of integers between 1 and "
-                         f"len(x)={n}. Received: batch_sizes={batch_sizes!r}")
-    for b in batch_sizes:
-        if not _is_int(b) or not 1 <= b <= n:
-            raise ValueError(f"`batch_sizes` must hold integers between 1 and len(x)={n}. "
-                             f"Received: batch_sizes={list(batch_sizes)!r}")
+    batch_sizes = _checks.sequence(
+        "batch_sizes", batch_sizes, lambda b: _is_int(b) and 1 <= b <= n,
+        accepted=f"a non-empty list of integers between 1 and len(x)={n}")
     _checks.integer("draws", draws, minimum=1)
+    _checks.seed("seed", seed)
     full = _flat(_gradients(model, x, y, loss))
     rng = np.random.default_rng(seed)
     rows = []
@@ -117,16 +116,13 @@ def updates(optimizer: keras.optimizers.Optimizer, gradients: np.ndarray) -> np.
         >>> updates(nt.optimizers.Momentum(0.1, momentum=0.5), g)[:, 0].round(3)
         array([-0.1  , -0.15 , -0.175])
     """
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise ValueError("`optimizer` must be a keras.optimizers.Optimizer. "
-                         f"Received: optimizer={optimizer!r}")
-    stream = np.asarray(gradients, dtype=keras.config.floatx())
-    if stream.ndim < 2 or len(stream) == 0 or not np.all(np.isfinite(stream)):
-        raise ValueError("`gradients` must be a finite array of shape (steps, ...) with at "
-                         f"least one step. Received: gradients with shape {stream.shape}")
+    _checks.instance("optimizer", optimizer, keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
+    stream = _checks.array("gradients", gradients, ndim=range(2, 33), dtype=keras.config.floatx(),
+                           accepted="a finite array of shape (steps, ...) with at least one step")
     if optimizer.get_config().get("weight_decay"):
-        raise ValueError("`optimizer` must not use weight decay: its step would depend on the "
-                         f"parameters. Received: weight_decay={optimizer.get_config()['weight_decay']}")
+        _checks.fail("optimizer", "an optimizer without weight decay (its step would depend on "
+                     "the parameters)", optimizer,
+                     shown=f"<{type(optimizer).__name__} with weight_decay={optimizer.get_config()['weight_decay']}>")
     optimizer = type(optimizer).from_config(optimizer.get_config())
     theta = keras.Variable(np.zeros(stream.shape[1:], dtype=stream.dtype), name="theta")
     optimizer.build([theta])
@@ -171,20 +167,18 @@ def train_steps(
         ...                 x[:320], y[:320], batch_size=32)  # 10 steps
     """
     if not isinstance(model, keras.Model) or not model.built:
-        raise ValueError(f"`model` must be a built keras.Model. Received: model={model!r}")
+        _checks.fail("model", "a built keras.Model", model, shown=_checks.shown(model))
     if not isinstance(optimizer, keras.optimizers.Optimizer) or optimizer.built:
-        raise ValueError("`optimizer` must be a keras.optimizers.Optimizer that has not been "
-                         f"used yet. Received: optimizer={optimizer!r}")
+        _checks.fail("optimizer", "a keras.optimizers.Optimizer that has not been used yet", optimizer,
+                     shown=_checks.shown(optimizer))
     _checks.integer("batch_size", batch_size, minimum=1)
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"`x` and `y` must hold the same, positive number of examples. "
-                         f"Received: len(x)={len(x)}, len(y)={len(y)}")
+    x, y = _checks.examples(x, y)
     try:
         loss_fn = keras.losses.get(loss)
     except (ValueError, TypeError):
         loss_fn = None
     if loss_fn is None:
-        raise ValueError(f"`loss` must be a Keras loss name or object. Received: loss={loss!r}")
+        _checks.fail("loss", "a Keras loss name or object", loss)
     optimizer.build(model.trainable_variables)
     step, finish = _model_step(model, optimizer, loss_fn)
     for start in range(0, len(x), batch_size):

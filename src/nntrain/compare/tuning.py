@@ -232,6 +232,7 @@ def surface_race(
         >>> paths, table = surface_race("rosenbrock", ["sgd", "adam"], [1e-3, 1e-2, 1e-1])
         >>> table["final_loss"]
     """
+    surface = _surfaces._resolve(surface)
     specs = _specs(optimizers)
     grids = _grids(learning_rates, list(specs))
     frames, rows = [], []

@@ -106,19 +106,28 @@ def _make_gradient_function(model: keras.Model, loss_fn: Callable, training: boo
     return grad
 
 
+def check_loss(loss: object) -> object:
+    """``loss``, if it is ``None`` (the model's or the task's loss) or a loss Keras can resolve
+    (a name, a ``keras.losses.Loss`` or a function); else the package's ValueError."""
+    if loss is None or callable(loss):
+        return loss
+    try:
+        if isinstance(loss, str) and keras.losses.get(loss) is not None:
+            return loss
+    except (ValueError, TypeError):
+        pass
+    _checks.fail("loss", "a Keras loss name, object or function (one output), or None", loss,
+                 shown=_checks.shown(loss))
+
+
 def _loss_function(model: keras.Model, y, loss) -> Callable:
+    check_loss(loss)
     if loss is None:
         loss = getattr(model, "loss", None)
     if loss is None:
         integer = np.issubdtype(np.asarray(y).dtype, np.integer)
         loss = "sparse_categorical_crossentropy" if integer else "mean_squared_error"
-    try:
-        return keras.losses.get(loss)
-    except (ValueError, TypeError):
-        raise ValueError(
-            "`loss` must be a Keras loss name, object or function (one output), or None. "
-            f"Received: loss={loss!r}"
-        ) from None
+    return keras.losses.get(loss)
 
 
 def _variable_names(model: keras.Model) -> dict[int, str]:
@@ -225,26 +234,24 @@ def _activation_rows(model: keras.Model, x, training: bool) -> list[dict]:
 
 
 def _check_variables(variables) -> None:
-    if variables is not None and (
-        isinstance(variables, str) or not all(isinstance(v, str) for v in variables)
-    ):
-        raise ValueError(
-            "`variables` must be a sequence of variable names such as ('kernel',), or None "
-            f"for all. Received: variables={variables!r}"
-        )
+    if variables is not None:
+        _checks.sequence("variables", variables, lambda v: isinstance(v, str), min_len=0,
+                         accepted="a sequence of variable names such as ('kernel',), or None for all")
+
+
+def check_model(model) -> keras.Model:
+    """``model``, if it is a Keras model; else the package's ValueError."""
+    return _checks.instance("model", model, keras.Model, "a built Keras model")
+
+
+def check_batch(x, y=None, names: tuple[str, str] = ("x", "y")):
+    """``x`` (and ``y``) as arrays, if ``x`` is a non-empty batch of finite inputs and ``y`` holds
+    one target per example (NaN targets are let through: a probe reports what they give)."""
+    x = _checks.examples(x, names=names)
+    if y is None:
+        return x
+    return _checks.examples(x, y, names=names, finite=False)
 
 
 def _check_probe(x, y):
-    x = np.asarray(x)
-    if x.ndim < 1 or len(x) == 0:
-        raise ValueError(
-            f"`x_probe` must be a non-empty batch of inputs. Received: x_probe with shape {x.shape}"
-        )
-    if y is not None:
-        y = np.asarray(y)
-        if len(y) != len(x):
-            raise ValueError(
-                "`y_probe` must hold one target per probe example. "
-                f"Received: y_probe with {len(y)} rows for {len(x)} inputs"
-            )
-    return x, y
+    return check_batch(x, y, names=("x_probe", "y_probe"))

@@ -18,6 +18,7 @@ from ._core import (
     _activation_rows,
     _check_probe,
     _check_variables,
+    check_loss,
     check_loss_ratio,
     _gradient_function,
     _loss_function,
@@ -98,7 +99,8 @@ class GradientNorms(_Recorder):
         super().__init__(every)
         _check_variables(variables)
         self.x_probe, self.y_probe = _check_probe(x_probe, y_probe)
-        self.loss, self.variables, self.training = loss, variables, training
+        self.loss, self.variables = check_loss(loss), variables
+        self.training = _checks.boolean("training", training)
 
     def _start(self):
         model = self.model
@@ -132,8 +134,8 @@ class ActivationStats(_Recorder):
 
     def __init__(self, x_probe, every: int = 1, training: bool = True):
         super().__init__(every)
-        self.x_probe, _ = _check_probe(x_probe, None)
-        self.training = training
+        self.x_probe = _check_probe(x_probe, None)
+        self.training = _checks.boolean("training", training)
 
     def _record(self):
         self._add(_activation_rows(self.model, self.x_probe, self.training))
@@ -231,7 +233,7 @@ class DivergenceGuard(keras.callbacks.Callback):
     def __init__(self, loss_ratio: float | None = LOSS_RATIO, check_weights: bool = True):
         super().__init__()
         loss_ratio = check_loss_ratio(loss_ratio)
-        self.loss_ratio, self.check_weights = loss_ratio, bool(check_weights)
+        self.loss_ratio, self.check_weights = loss_ratio, _checks.boolean("check_weights", check_weights)
         self._reset()
 
     def _reset(self):

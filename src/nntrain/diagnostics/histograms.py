@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .. import _checks
+
+_COLUMNS = ["run", "tag", "step", "left", "right", "count"]
 
 
 def read_histograms(log_dir) -> pd.DataFrame:
@@ -38,11 +43,12 @@ def read_histograms(log_dir) -> pd.DataFrame:
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("read_histograms needs the `tensorboard` package, which Keras's "
                           "TensorBoard callback needs too: pip install tensorboard") from error
+    if not isinstance(log_dir, (str, os.PathLike)):
+        _checks.fail("log_dir", "a folder holding TensorBoard event files (a str or path)", log_dir)
     root = Path(log_dir)
     folders = sorted({p.parent for p in root.rglob("*tfevents*")}) if root.is_dir() else []
     if not folders:
-        raise ValueError("`log_dir` must be a folder holding TensorBoard event files. "
-                         f"Received: log_dir={str(log_dir)!r}")
+        _checks.fail("log_dir", "a folder holding TensorBoard event files", str(log_dir))
     rows = []
     for folder in folders:
         events = event_accumulator.EventAccumulator(
@@ -56,7 +62,7 @@ def read_histograms(log_dir) -> pd.DataFrame:
                 rows.extend({"run": folder.relative_to(root).as_posix(), "tag": tag,
                              "step": int(event.step), "left": float(left), "right": float(right),
                              "count": float(count)} for left, right, count in buckets)
-    return pd.DataFrame(rows, columns=["run", "tag", "step", "left", "right", "count"])
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
 
 def plot_histograms(histograms: pd.DataFrame, tag: str, ax=None, run: str = "train"):
@@ -74,10 +80,15 @@ def plot_histograms(histograms: pd.DataFrame, tag: str, ax=None, run: str = "tra
     """
     import matplotlib.pyplot as plt
 
+    _checks.frame("histograms", histograms, _COLUMNS, min_rows=1,
+                  what="a frame from read_histograms")
+    _checks.axes("ax", ax, none=True)
+    runs = sorted(histograms["run"].unique())
+    if run not in runs:
+        _checks.fail("run", f"one of the runs of `histograms`, {runs}", run)
     chosen = histograms[(histograms["tag"] == tag) & (histograms["run"] == run)]
     if chosen.empty:
-        raise ValueError(f"`tag` must be one of {sorted(histograms['tag'].unique())} in run "
-                         f"{run!r}. Received: tag={tag!r}")
+        _checks.fail("tag", f"one of {sorted(histograms.loc[histograms['run'] == run, 'tag'].unique())} in run {run!r}", tag)
     if ax is None:
         ax = plt.subplots()[1]
     steps = sorted(chosen["step"].unique())
@@ -93,3 +104,4 @@ def plot_histograms(histograms: pd.DataFrame, tag: str, ax=None, run: str = "tra
     ax.set(xlabel="weight value", yticks=[], title=tag.removesuffix("/histogram"))
     ax.legend()
     return ax
+

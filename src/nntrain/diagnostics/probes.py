@@ -9,11 +9,14 @@ import keras
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from ._core import (
     WEIGHT_VARIABLES,
     _ACTIVATION_COLUMNS,
     _activation_rows,
     _check_variables,
+    check_batch,
+    check_model,
     _gradient_function,
     _loss_function,
     _norm_rows,
@@ -58,6 +61,9 @@ def gradients(
         >>> grads["hidden_1/kernel"].shape
         (64, 256)
     """
+    check_model(model)
+    x, y = check_batch(x, y)
+    training = _checks.boolean("training", training)
     variables = model.trainable_variables
     grads = _gradient_function(model, _loss_function(model, y, loss), training)(x, y)
     names = _variable_names(model)
@@ -125,6 +131,9 @@ def activation_stats(model: keras.Model, x, training: bool = True) -> pd.DataFra
         Glorot & Bengio, 2010, https://proceedings.mlr.press/v9/glorot10a.html (saturation);
         Lu et al., 2019, https://arxiv.org/abs/1903.06733 (dying ReLU).
     """
+    check_model(model)
+    x = check_batch(x)
+    training = _checks.boolean("training", training)
     return pd.DataFrame(_activation_rows(model, x, training),
                         columns=_ACTIVATION_COLUMNS)
 
@@ -161,6 +170,9 @@ def input_gradients(
         ...                 x[:64], y[:64]).shape
         (64, 50, 2)
     """
+    check_model(model)
+    x, y = check_batch(x, y)
+    training = _checks.boolean("training", training)
     loss_fn = _loss_function(model, y, loss)
     grad = _gradient_function(model, loss_fn, training, wrt="inputs")
     return np.asarray(keras.ops.convert_to_numpy(grad(np.asarray(x, "float32"), y)))
@@ -200,10 +212,11 @@ def gradient_through_time(
     References:
         Pascanu, Mikolov & Bengio, 2013, https://arxiv.org/abs/1211.5063
     """
-    x = np.asarray(x)
+    check_model(model)
+    x = check_batch(x)
     if x.ndim != 3:
-        raise ValueError("`x` must be a batch of sequences of shape (batch, timesteps, features). "
-                         f"Received: x with shape {x.shape}")
+        _checks.fail("x", "a batch of sequences of shape (batch, timesteps, features)", x,
+                     shown=_checks.shown(x))
     g = input_gradients(model, x, y, loss, training).astype(np.float64)
     norms = np.sqrt(np.sum(g ** 2, axis=(0, 2)))
     timesteps = np.arange(1, x.shape[1] + 1)

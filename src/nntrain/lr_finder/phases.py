@@ -109,9 +109,8 @@ def train_in_phases(
         Smith, S. L., Kindermans, P.-J., Ying, C. & Le, Q. V. (2018). Don't decay the
         learning rate, increase the batch size. *ICLR*. https://arxiv.org/abs/1711.00489
     """
-    if not isinstance(data, Dataset):
-        raise ValueError(
-            f"`data` must be an nntrain Dataset (see nntrain.data.load). Received: data={data!r}")
+    _checks.instance("model", model, keras.Model, "a Keras model (see nntrain.models)")
+    _checks.instance("data", data, Dataset, "an nntrain Dataset (see nntrain.data.load)")
     cfg = get_profile(profile)
     if epochs is None:
         epochs = cfg.epochs
@@ -120,8 +119,7 @@ def train_in_phases(
     sizes = _by_epoch("batch_size", cfg.batch_size if batch_size is None else batch_size,
                       epochs, "positive integer")
     rates = _by_epoch("learning_rate", learning_rate, epochs, "positive number")
-    if isinstance(optimizer, str):
-        optimizer = _optimizers.get(optimizer)
+    optimizer = _optimizers._resolve(optimizer)
     keras.utils.set_random_seed(int(seed))  # the order of the mini-batches
     compile_for(model, data, optimizer)
     starts = sorted(set(sizes) | set(rates or ()))

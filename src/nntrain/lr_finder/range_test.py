@@ -186,8 +186,7 @@ def range_test(
     if batch_size > n:
         _checks.fail("batch_size", f"at most the {n} training examples", batch_size)
     seed = _checks.integer("seed", seed, minimum=0)
-    if isinstance(optimizer, str):
-        optimizer = _optimizers.get(optimizer)
+    optimizer = _optimizers._resolve(optimizer)
     start = model.get_weights()
     keras.utils.set_random_seed(seed)
     compile_for(model, data, optimizer)

@@ -78,8 +78,11 @@ def sharpness(
         descent on neural networks typically occurs at the edge of stability. *ICLR*.
         https://arxiv.org/abs/2103.00065
     """
+    _checks.instance("model", model, keras.Model, "a built Keras model")
+    x, y = _checks.examples(x, y)
     _checks.integer("iterations", iterations, minimum=1, accepted="an integer >= 1")
     _checks.real("epsilon", epsilon, "a positive number", lambda v: v > 0)
+    _checks.seed("seed", seed)
     variables = model.trainable_variables
     start = [keras.ops.convert_to_numpy(v) for v in variables]
     direction = np.random.default_rng(seed).standard_normal(sum(a.size for a in start))

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import keras
 
+from .. import _checks
+
 from .adagrad import AdaGrad
 from .adam import Adam
 from .momentum import Momentum
@@ -94,7 +96,14 @@ def get(
         return name_or_optimizer
     if isinstance(name_or_optimizer, str) and name_or_optimizer.lower() in _BY_NAME:
         return _BY_NAME[name_or_optimizer.lower()](**kwargs)
-    raise ValueError(
-        f"`name_or_optimizer` must be one of {available()} or a "
-        f"`keras.optimizers.Optimizer`. Received: name_or_optimizer={name_or_optimizer!r}"
-    )
+    _checks.fail("name_or_optimizer", f"one of {available()} or a `keras.optimizers.Optimizer`",
+                 name_or_optimizer)
+
+
+def _resolve(optimizer: object, name: str = "optimizer") -> keras.optimizers.Optimizer:
+    """:func:`get` for an argument called ``name``: an instance as it is, a name made."""
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower() in _BY_NAME:
+        return _BY_NAME[optimizer.lower()]()
+    _checks.fail(name, f"one of {available()} or a `keras.optimizers.Optimizer`", optimizer)

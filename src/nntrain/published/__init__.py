@@ -20,6 +20,8 @@ from importlib import resources
 
 import pandas as pd
 
+from .. import _checks
+
 __all__ = ["INITIALIZERS", "case_study", "compare"]
 
 # The case study names its initializers in words; these are the nntrain (and Keras) names
@@ -92,17 +94,20 @@ def compare(ours: pd.DataFrame, published: pd.DataFrame, metric: str = "test_acc
         ``max`` and ``seeds``, the ``difference`` (ours minus published) and
         ``within_spread`` (the published value lies within our [min, max] over seeds).
     """
-    on = list(on)
+    on = _checks.sequence("on", on, lambda c: isinstance(c, str), accepted="a list of column names",
+                          min_len=0)
+    for name, frame in (("ours", ours), ("published", published)):
+        _checks.frame(name, frame)
+    if not isinstance(metric, str) or (metric not in ours.columns and metric not in published.columns):
+        _checks.fail("metric", "a column of `ours` and `published`", metric)
     for name, frame in (("ours", ours), ("published", published)):
         missing = [c for c in [*on, metric] if c not in frame.columns]
         if missing:
-            raise ValueError(
-                f"`{name}` must have the columns {[*on, metric]}. Received: {name} without {missing}")
+            _checks.fail(name, f"a DataFrame with the columns {[*on, metric]}", frame,
+                         shown=f"<DataFrame without {missing}>")
+    every_published_row = _checks.boolean("every_published_row", every_published_row)
     stats = (ours.groupby(on)[metric].agg(["mean", "std", "min", "max", "count"])
              .rename(columns={"count": "seeds"}).reset_index())
-    if not isinstance(every_published_row, bool):
-        raise ValueError("`every_published_row` must be True or False. "
-                         f"Received: every_published_row={every_published_row!r}")
     reference = published[[*on, metric]].dropna(subset=[metric]).rename(columns={metric: "published"})
     if every_published_row:
         table = reference.merge(stats, on=on, how="left")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -133,6 +134,8 @@ def sweep(
         _checks.integer("patience", patience, minimum=1)
     _checks.integer("shuffle_seed", shuffle_seed, minimum=0)
     loss_ratio = check_loss_ratio(loss_ratio)
+    gradient_norms = _checks.boolean("gradient_norms", gradient_norms)
+    jit_compile = _checks.boolean("jit_compile", jit_compile)
     verbose = _checks.resolve_verbose(verbose, (0, 1), interactive)
     name, builder = _builder(model)
     inits = _non_empty("inits", inits)
@@ -146,7 +149,9 @@ def sweep(
     opt_class, opt_config = _optimizer_base(optimizer)
     if learning_rates is None:
         learning_rates = [opt_config.get("learning_rate", opt_class().get_config()["learning_rate"])]
-    learning_rates = _non_empty("learning_rates", learning_rates)
+    learning_rates = _checks.sequence(
+        "learning_rates", learning_rates, lambda v: _checks.is_real(v) and math.isfinite(v) and v > 0,
+        accepted="a non-empty list of positive, finite numbers")
     extra = _hyperparameters(hyperparameters, opt_class)
 
     # the grid, one row per member: inits x learning rates x extra x seeds
@@ -318,7 +323,7 @@ def _shape_kwargs(builder, data: Dataset) -> dict:
 
 
 def _optimizer_base(optimizer) -> tuple[type, dict]:
-    if isinstance(optimizer, str):
+    if isinstance(optimizer, str) and optimizer.lower() in _optimizers.available():
         return type(_optimizers.get(optimizer)), {}
     if isinstance(optimizer, type) and issubclass(optimizer, _MEMBER_OPTIMIZERS):
         return optimizer, {}

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from .. import _checks
 from .layers import (
     StackedBatchNormalization,
     StackedConv2D,
@@ -51,9 +52,8 @@ def stack(models: Sequence[keras.Model], name: str | None = None) -> keras.Model
         >>> stack(members).output_shape
         (None, 2, 10)
     """
-    models = list(models)
-    if not models or not all(isinstance(m, keras.Model) for m in models):
-        raise ValueError(f"`models` must be a non-empty list of Keras models. Received: models={models!r}")
+    models = _checks.sequence("models", models, lambda m: isinstance(m, keras.Model),
+                              accepted="a non-empty list of Keras models")
     first = models[0]
     layer_names = [layer.name for layer in first.layers]
     for m in models[1:]:
@@ -159,6 +159,7 @@ def _stacked_weights(members: list, names: Sequence[str]) -> dict[str, np.ndarra
 
 
 def _stacked_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    _checks.instance("model", model, keras.Model, "a model made by nntrain.sweeps.stack")
     return [layer for layer in model.layers if hasattr(layer, "member_weights")]
 
 
@@ -183,6 +184,9 @@ def set_member_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> No
         model: a model made by :func:`stack`.
         weights: ``{"layer/variable": (K, ...)}``.
     """
+    if not isinstance(weights, dict) or not all(isinstance(key, str) for key in weights):
+        _checks.fail("weights", 'a dict {"layer/variable": (K, ...) array}, as member_weights returns',
+                     weights, shown=_checks.shown(weights))
     for layer in _stacked_layers(model):
         prefix = f"{layer.name}/"
         layer.set_member_weights({key[len(prefix):]: w for key, w in weights.items()

@@ -237,17 +237,20 @@ def explore_initialization(
     if not isinstance(data, Dataset) or data.num_classes is None:
         raise ValueError(f"`data` must be a classification nntrain Dataset (nt.load('mnist')). "
                          f"Received: data={type(data).__name__}")
-    for name, values in (("inits", inits), ("activations", activations)):
-        if isinstance(values, str) or not len(values) or len(set(values)) != len(values):
-            raise ValueError(f"`{name}` must be a non-empty list of distinct names. Received: {name}={values!r}")
-    bad = [a for a in activations if a not in _ACTIVATION_RANGE]
-    if bad:
-        raise ValueError(f"`activations` must be names from {list(_ACTIVATION_RANGE)}. "
-                         f"Received: activations={list(activations)!r}")
-    if (isinstance(depths, str) or not len(depths)
-            or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and 1 <= d <= 100 for d in depths)
-            or list(depths) != sorted(set(depths))):
-        raise ValueError(f"`depths` must be increasing integers from 1 to 100. Received: depths={depths!r}")
+    from .. import initializers as _initializers
+
+    for name, values, known in (("inits", inits, _initializers._lookup),
+                                ("activations", activations, _ACTIVATION_RANGE.get)):
+        names = _initializers.available() if name == "inits" else list(_ACTIVATION_RANGE)
+        accepted = f"a non-empty list of distinct names from {names}"
+        members = _checks.sequence(name, values, lambda v: isinstance(v, str) and known(v) is not None,
+                                   accepted=accepted)
+        if len(set(members)) != len(members):
+            _checks.fail(name, accepted, values)
+    accepted = "increasing integers from 1 to 100"
+    members = _checks.sequence("depths", depths, lambda d: _checks.is_int(d) and 1 <= d <= 100, accepted=accepted)
+    if members != sorted(set(members)):
+        _checks.fail("depths", accepted, depths)
     for name, value in (("width", width), ("examples", examples)):
         _checks.integer(name, value, minimum=1)
     return InitializationExplorer(data, list(inits), list(activations), [int(d) for d in depths],

@@ -20,7 +20,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 
-from .. import plots, surfaces
+from .. import _checks, plots, surfaces
 from ..optimizers import SGD
 from ._base import Explorer, log_options
 from ._static import choose, csv_data
@@ -265,18 +265,26 @@ def explore_learning_rate(
         >>> explorer.verdict("quadratic", 10 ** -0.75)     # eta = 0.178 > 1 / lambda_max = 0.1
         'oscillates'
     """
-    if isinstance(surface_names, (str, surfaces.Surface)) or not len(surface_names):
-        raise ValueError("`surface_names` must be a non-empty list of surface names or surfaces. "
-                         f"Received: surface_names={surface_names!r}")
-    chosen = [surfaces.get(s) for s in surface_names]
-    if len({s.name for s in chosen}) != len(chosen):
-        raise ValueError(f"`surface_names` must name distinct surfaces. Received: surface_names={surface_names!r}")
-    rates = _DEFAULT_RATES if learning_rates is None else np.asarray(learning_rates, dtype=float)
-    if (rates.ndim != 1 or len(rates) < 2 or not np.all(np.isfinite(rates)) or np.any(rates <= 0)
+    chosen = _check_surfaces(surface_names)
+    accepted = "at least two increasing, log-spaced positive rates (e.g. np.geomspace(1e-3, 1, 13))"
+    rates = _DEFAULT_RATES if learning_rates is None else _checks.array(
+        "learning_rates", learning_rates, ndim=1, accepted=accepted)
+    if (len(rates) < 2 or np.any(rates <= 0)
             or not np.allclose(np.diff(np.log10(rates)), np.diff(np.log10(rates)).mean(), rtol=1e-6)
             or np.diff(rates).min() <= 0):
-        raise ValueError("`learning_rates` must be at least two increasing, log-spaced positive rates "
-                         f"(e.g. np.geomspace(1e-3, 1, 13)). Received: learning_rates={learning_rates!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1000:
-        raise ValueError(f"`steps` must be an integer from 1 to 1000. Received: steps={steps!r}")
+        _checks.fail("learning_rates", accepted, learning_rates)
+    if not _checks.is_int(steps) or not 1 <= steps <= 1000:
+        _checks.fail("steps", "an integer from 1 to 1000", steps)
     return LearningRateExplorer(chosen, rates, int(steps))
+
+
+def _check_surfaces(surface_names) -> list:
+    """The surfaces named, or the package's ValueError naming ``surface_names``."""
+    accepted = f"a non-empty list of distinct surfaces or names from {surfaces.available()}"
+    names = _checks.sequence("surface_names", surface_names,
+                             lambda s: isinstance(s, surfaces.Surface) or s in surfaces.available(),
+                             accepted=accepted)
+    chosen = [surfaces.get(s) for s in names]
+    if len({s.name for s in chosen}) != len(chosen):
+        _checks.fail("surface_names", accepted, surface_names)
+    return chosen

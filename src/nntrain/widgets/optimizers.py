@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .. import optimizers as nt_optimizers
-from .. import plots, surfaces
+from .. import _checks, plots, surfaces
+from .learning_rate import _check_surfaces
 from ._base import Explorer, log_options
 from ._static import choose, csv_data, log_slider
 
@@ -225,24 +226,17 @@ def explore_optimizers(
         >>> explorer = nt.widgets.explore_optimizers(["sgd", "adam"], ["rosenbrock"])
         >>> explorer.set(learning_rate=0.01, sgd=False)  # doctest: +SKIP
     """
-    if isinstance(optimizer_names, str) or not len(optimizer_names) or len(optimizer_names) > len(_PALETTE):
-        raise ValueError(f"`optimizer_names` must be a list of 1 to {len(_PALETTE)} names from "
-                         f"{nt_optimizers.available()}. Received: optimizer_names={optimizer_names!r}")
-    unknown = [n for n in optimizer_names if n not in nt_optimizers.available()]
-    if unknown or len(set(optimizer_names)) != len(optimizer_names):
-        raise ValueError(f"`optimizer_names` must be distinct names from {nt_optimizers.available()}. "
-                         f"Received: optimizer_names={list(optimizer_names)!r}")
-    if isinstance(surface_names, (str, surfaces.Surface)) or not len(surface_names):
-        raise ValueError("`surface_names` must be a non-empty list of surface names or surfaces. "
-                         f"Received: surface_names={surface_names!r}")
-    chosen = [surfaces.get(s) for s in surface_names]
-    if len({s.name for s in chosen}) != len(chosen):
-        raise ValueError(f"`surface_names` must name distinct surfaces. Received: surface_names={surface_names!r}")
-    rates = _DEFAULT_RATES if learning_rates is None else np.asarray(learning_rates, dtype=float)
-    if (rates.ndim != 1 or not len(rates) or not np.all(np.isfinite(rates)) or np.any(rates <= 0)
-            or np.any(np.diff(rates) <= 0)):
-        raise ValueError("`learning_rates` must be increasing positive rates. "
-                         f"Received: learning_rates={learning_rates!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1000:
-        raise ValueError(f"`steps` must be an integer from 1 to 1000. Received: steps={steps!r}")
+    accepted = f"a list of 1 to {len(_PALETTE)} distinct names from {nt_optimizers.available()}"
+    names = _checks.sequence("optimizer_names", optimizer_names,
+                             lambda n: isinstance(n, str) and n in nt_optimizers.available(), accepted=accepted)
+    if len(names) > len(_PALETTE) or len(set(names)) != len(names):
+        _checks.fail("optimizer_names", accepted, optimizer_names)
+    chosen = _check_surfaces(surface_names)
+    accepted = "increasing positive rates (a non-empty list)"
+    rates = _DEFAULT_RATES if learning_rates is None else _checks.array(
+        "learning_rates", learning_rates, ndim=1, accepted=accepted)
+    if np.any(rates <= 0) or np.any(np.diff(rates) <= 0):
+        _checks.fail("learning_rates", accepted, learning_rates)
+    if not _checks.is_int(steps) or not 1 <= steps <= 1000:
+        _checks.fail("steps", "an integer from 1 to 1000", steps)
     return OptimizerExplorer(list(optimizer_names), chosen, rates, int(steps))

@@ -16,6 +16,7 @@ import matplotlib.lines
 import numpy as np
 import pandas as pd
 
+from .. import _checks
 from .. import plots
 from ..sweeps import SweepResult
 from ._base import Explorer, log_options
@@ -179,8 +180,8 @@ def explore_sweep(result: SweepResult, metrics=("loss", "accuracy")) -> SweepExp
     if not isinstance(result, SweepResult):
         raise ValueError(f"`result` must be an nntrain.SweepResult (from nt.sweep). "
                          f"Received: result={type(result).__name__}")
-    if isinstance(metrics, str) or not len(metrics):
-        raise ValueError(f"`metrics` must be a non-empty list of metric names. Received: metrics={metrics!r}")
+    metrics = _checks.sequence("metrics", metrics, lambda m: isinstance(m, str),
+                               accepted="a non-empty list of metric names")
     columns = set(result.history.columns)
     missing = [m for m in metrics if m not in columns or f"val_{m}" not in columns]
     if missing:
