@@ -30,3 +30,12 @@ def shared_datasets() -> Path:
     if not folder or not (Path(folder) / "california_housing.csv.gz").is_file():
         pytest.skip("the real California housing file is not in $NNTRAIN_DATA_DIR")
     return Path(folder)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the ``summary`` property a test recorded (the API fuzz's figures): pytest-xdist
+    sends properties back from its workers, where a print would be lost."""
+    for report in terminalreporter.getreports("passed") + terminalreporter.getreports("failed"):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "summary" and report.when == "call":
+                terminalreporter.write_line(f"{report.nodeid}:\n{value}")
