@@ -108,16 +108,10 @@ def _make_gradient_function(model: keras.Model, loss_fn: Callable, training: boo
 
 def check_loss(loss: object) -> object:
     """``loss``, if it is ``None`` (the model's or the task's loss) or a loss Keras can resolve
-    (a name, a ``keras.losses.Loss`` or a function); else the package's ValueError."""
-    if loss is None or callable(loss):
-        return loss
-    try:
-        if isinstance(loss, str) and keras.losses.get(loss) is not None:
-            return loss
-    except (ValueError, TypeError):
-        pass
-    _checks.fail("loss", "a Keras loss name, object or function (one output), or None", loss,
-                 shown=_checks.shown(loss))
+    (:func:`nntrain.models._check_loss`, the one check of a loss); else the package's ValueError."""
+    from ..models import _check_loss
+
+    return None if loss is None else _check_loss(loss)
 
 
 def _loss_function(model: keras.Model, y, loss) -> Callable:
